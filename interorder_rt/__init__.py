@@ -1,0 +1,25 @@
+"""interorder_rt: occlusion-aware human pose transfer (InterOrderNet) for images and live video."""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# Public names, imported on first use so that `import interorder_rt` stays light and never
+# fails on a machine without a GPU or without the compiled extension.
+_LAZY = {
+    "build_info": "interorder_rt._ext",
+    "MaskSet": "interorder_rt.ops",
+    "OrderResult": "interorder_rt.ops",
+    "OrderRecovery": "interorder_rt.order_recovery",
+    "Engine": "interorder_rt.engine",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'interorder_rt' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The ``interorder`` command line."""

@@ -1,0 +1,3 @@
+from interorder_rt.cli.main import main
+
+raise SystemExit(main())

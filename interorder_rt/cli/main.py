@@ -1,0 +1,37 @@
+"""``interorder`` entry point: one sub-command per module, each with ``register(subparsers)``.
+
+A sub-command module keeps its heavy imports inside the function it runs, so that
+``interorder --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ["demo", "synth", "eval", "transfer", "video"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interorder", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"interorder_rt.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"interorder_rt.cli.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen sub-command; its return value is the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        print(f"interorder {args.command}: error: {exc}", file=sys.stderr)
+        return 2
