@@ -1,0 +1,1 @@
+"""Reading and writing: COCOA annotations, per-image annotation JSON, video, atomic files."""

@@ -1,0 +1,53 @@
+"""Atomic file writes: a reader never sees a half-written checkpoint, engine or image."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+
+
+def atomic_torch_save(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` to ``path`` atomically."""
+    import torch
+
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
+
+
+def atomic_imwrite(path: str | os.PathLike, image_rgb) -> None:
+    """Write an RGB uint8 image (PNG/JPEG by extension) atomically."""
+    import cv2
+    import numpy as np
+
+    ext = Path(path).suffix or ".png"
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(image_rgb[..., ::-1]))
+    if not ok:
+        raise ValueError(f"could not encode an image as {ext!r} for {path}")
+    atomic_write_bytes(path, buf.tobytes())
