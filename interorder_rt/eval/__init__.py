@@ -1,0 +1,1 @@
+"""Evaluation: order metrics, heuristic baselines, completion and transfer quality."""

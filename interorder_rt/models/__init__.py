@@ -1,0 +1,1 @@
+"""Networks: ORNet (order recovery by mask completion) and MNet (content completion)."""

@@ -1,0 +1,1 @@
+"""Plain PyTorch training of ORNet and MNet by imitative contrastive learning (runtime never imports this)."""
