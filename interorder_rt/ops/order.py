@@ -41,13 +41,17 @@ def order_from_amodal(modal: np.ndarray, amodal: np.ndarray, bordering: np.ndarr
     """Ground-truth order where modal and amodal masks are known (DESIGN.md).
 
     For bordering i, j: i is in front if ``|modal_i & amodal_j| >= |modal_j & amodal_i|``;
-    no relation if both are zero.
+    no relation if both are zero. A non-zero tie puts the lower index in front, so the matrix
+    stays antisymmetric.
     """
     n = modal.shape[0]
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.int8)
     m = modal.reshape(n, -1).astype(np.float32)
     a = amodal.reshape(n, -1).astype(np.float32)
     hides = np.rint(m @ a.T)  # hides[i, j] = |modal_i & amodal_j|
-    order = np.where(hides >= hides.T, 1, -1).astype(np.int8)
+    lower = np.arange(n)[:, None] < np.arange(n)[None, :]
+    order = np.where((hides > hides.T) | ((hides == hides.T) & lower), 1, -1).astype(np.int8)
     order[(hides == 0) & (hides.T == 0)] = 0
     order[~np.asarray(bordering, dtype=bool)] = 0
     np.fill_diagonal(order, 0)
