@@ -23,9 +23,14 @@ def _indices(index: int | Sequence[int]) -> list[int]:
     return [int(index)] if np.isscalar(index) else [int(i) for i in index]
 
 
+def _flat(masks: np.ndarray) -> np.ndarray:
+    """(N, H * W) view; explicit sizes so that N = 0 works."""
+    return masks.reshape(masks.shape[0], int(np.prod(masks.shape[1:])))
+
+
 def areas(masks: np.ndarray) -> np.ndarray:
     """Pixel count of each mask, (N,) int64."""
-    return masks.reshape(masks.shape[0], -1).sum(axis=1, dtype=np.int64)
+    return _flat(masks).sum(axis=1, dtype=np.int64)
 
 
 def boxes(masks: np.ndarray) -> np.ndarray:
@@ -62,7 +67,7 @@ def difference(masks: np.ndarray, a: int | Sequence[int], b: int | Sequence[int]
 
 def intersection_matrix(masks: np.ndarray) -> np.ndarray:
     """(N, N) int64 pixel counts of ``mask_i & mask_j``; the diagonal holds the areas."""
-    flat = masks.reshape(masks.shape[0], -1)
+    flat = _flat(masks)
     dtype = np.float32 if flat.shape[1] < 2**24 else np.float64
     f = flat.astype(dtype)
     return np.rint(f @ f.T).astype(np.int64)
@@ -81,8 +86,8 @@ def dilate_cross(masks: np.ndarray) -> np.ndarray:
 def bordering_matrix(masks: np.ndarray) -> np.ndarray:
     """(N, N) bool: mask i dilated by a 3x3 cross touches mask j; False on the diagonal."""
     n = masks.shape[0]
-    grown = dilate_cross(masks).reshape(n, -1).astype(np.float32)
-    flat = masks.reshape(n, -1).astype(np.float32)
+    grown = _flat(dilate_cross(masks)).astype(np.float32)
+    flat = _flat(masks).astype(np.float32)
     touch = (grown @ flat.T) > 0
     np.fill_diagonal(touch, False)
     return touch
@@ -143,6 +148,8 @@ def crop_resize(
     n, h, w = masks.shape
     crop_boxes = np.asarray(crop_boxes, dtype=np.float64).reshape(-1, 4)
     out = np.zeros((len(indices), size, size), dtype=np.uint8)
+    if h == 0 or w == 0 or size == 0:
+        return out  # no samples, or every sample outside an empty frame
     steps = np.arange(size, dtype=np.float64) + 0.5
     for b, (k, (x0, y0, x1, y1)) in enumerate(zip(indices, crop_boxes)):
         sx = np.floor(x0 + steps * ((x1 - x0) / size)).astype(np.int64)
@@ -160,4 +167,4 @@ def growth_counts(amodal: np.ndarray, target: np.ndarray, partner: np.ndarray) -
     All three are (B, S, S) bool/uint8; returns (B,) int64.
     """
     grown = amodal.astype(bool) & ~target.astype(bool) & partner.astype(bool)
-    return grown.reshape(grown.shape[0], -1).sum(axis=1, dtype=np.int64)
+    return _flat(grown).sum(axis=1, dtype=np.int64)

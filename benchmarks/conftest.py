@@ -1,0 +1,54 @@
+"""Ratio tables for pytest-benchmark runs.
+
+A benchmark joins a table by setting ``benchmark.extra_info``: ``ratio_group`` (the table row
+group, e.g. "intersection N=32 1024²"), ``route`` (what was timed) and, for the routes others are
+compared with, ``baseline=True``. Optionally ``target={"vs": route, "min": 30}`` states a speed
+target against a baseline route. At the end of the run each group prints every route's minimum
+and median time and its speed-up over each baseline (baseline time / route time, from the
+minima: the least disturbed by other load on a shared machine), all measured in the same run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+
+def _min_ms(bench) -> float:
+    return bench.stats.min * 1e3
+
+
+def _groups(benchmarks) -> dict[str, list]:
+    groups: dict[str, list] = defaultdict(list)
+    for bench in benchmarks:
+        if bench and "ratio_group" in bench.extra_info:
+            groups[bench.extra_info["ratio_group"]].append(bench)
+    return groups
+
+
+def _table(name: str, benches: list) -> list[str]:
+    baselines = {b.extra_info["route"]: _min_ms(b) for b in benches if b.extra_info.get("baseline")}
+    header = f"  {'route':<18}{'min ms':>11}{'median ms':>11}" + "".join(f"{'x vs ' + r:>18}" for r in baselines)
+    lines = [name, header]
+    for bench in benches:
+        ms = _min_ms(bench)
+        ratios = "".join(f"{base / ms:>18.1f}" for base in baselines.values())
+        lines.append(f"  {bench.extra_info['route']:<18}{ms:>11.3f}{bench.stats.median * 1e3:>11.3f}{ratios}")
+        target = bench.extra_info.get("target")
+        if target and target["vs"] in baselines:
+            speedup = baselines[target["vs"]] / ms
+            verdict = "met" if speedup >= target["min"] else "NOT MET"
+            lines.append(f"    target >= {target['min']}x vs {target['vs']}: {speedup:.1f}x, {verdict}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    session = getattr(config, "_benchmarksession", None)
+    if session is None:
+        return
+    groups = _groups(session.benchmarks)
+    if not groups:
+        return
+    terminalreporter.section("speed ratios (same run)")
+    for name, benches in groups.items():
+        for line in _table(name, benches):
+            terminalreporter.write_line(line)

@@ -1,0 +1,11 @@
+// Registration of the binding groups into the `_C` module.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace interorder::bind {
+
+void register_cpu(pybind11::module_& m);
+void register_cuda(pybind11::module_& m);  // only in builds with CUDA (INTERORDER_WITH_CUDA)
+
+}  // namespace interorder::bind

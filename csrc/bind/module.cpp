@@ -1,0 +1,14 @@
+// The `interorder_rt._C` extension: compiled mask kernels (CPU always, CUDA when built with it).
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "interorder_rt compiled mask kernels";
+  interorder::bind::register_cpu(m);
+#ifdef INTERORDER_WITH_CUDA
+  interorder::bind::register_cuda(m);
+#else
+  m.attr("cuda_compiled") = false;
+#endif
+}
