@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 # fails on a machine without a GPU or without the compiled extension.
 _LAZY = {
     "build_info": "interorder_rt._ext",
+    "set_num_threads": "interorder_rt._ext",
     "MaskSet": "interorder_rt.ops",
     "OrderResult": "interorder_rt.ops",
     "OrderRecovery": "interorder_rt.order_recovery",

@@ -14,7 +14,10 @@ COMMANDS = ["demo", "synth", "eval", "transfer", "video"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="interorder", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="interorder",
+        description="Occlusion-aware human pose transfer (InterOrderNet): demo, data, evaluation, transfer.",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         try:
