@@ -54,7 +54,10 @@ def atomic_imwrite(path: str | os.PathLike, image_rgb) -> None:
     import numpy as np
 
     ext = Path(path).suffix or ".png"
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(image_rgb[..., ::-1]))
+    try:
+        ok, buf = cv2.imencode(ext, np.ascontiguousarray(image_rgb[..., ::-1]))
+    except cv2.error:
+        ok = False
     if not ok:
         raise ValueError(f"could not encode an image as {ext!r} for {path}")
     atomic_write_bytes(path, buf.tobytes())
