@@ -14,6 +14,7 @@ _LAZY = {
     "MaskSet": "interorder_rt.ops",
     "OrderResult": "interorder_rt.ops",
     "OrderRecovery": "interorder_rt.order_recovery",
+    "ContentCompletion": "interorder_rt.completion",
     "Engine": "interorder_rt.engine",
 }
 

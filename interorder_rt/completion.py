@@ -1,0 +1,229 @@
+"""Content completion with MNet: the hidden part of an occluded instance, or a freed background hole.
+
+Both jobs share one geometry. A square box around the region of interest is cut from the frame
+(zero outside the image) and resized to the net's S x S crop; the crop carries a classical fill
+of its unknown pixels (OpenCV Telea) and MNet predicts a better one. The frame gets the same
+classical fill at full resolution, plus MNet's correction (its fill minus the crop's classical
+fill) resized back to the box, written **only inside the hole**: every other pixel is returned
+unchanged, and the resize costs no sharpness where the classical fill is already right.
+Training (``training/mnet``) builds its crops with the same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from interorder_rt.models.mnet import MNet, mnet_input
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnet.pt"
+INSTANCE_MARGIN = 0.1  # box padding around an instance's amodal box, as a share of its side
+CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the net sees
+MIN_CONTEXT = 8  # pixels of context around a background hole, at least
+TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
+
+
+@dataclass(frozen=True)
+class CropBox:
+    """A square box ``[x0, x0 + side) x [y0, y0 + side)`` in frame pixels; may leave the frame."""
+
+    x0: int
+    y0: int
+    side: int
+
+    def inside(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` of the part of the box inside a height x width frame (may be empty)."""
+        return (max(self.x0, 0), max(self.y0, 0),
+                min(self.x0 + self.side, width), min(self.y0 + self.side, height))
+
+
+@dataclass
+class Crop:
+    """One S x S net input: known RGB in [0, 1] (zero elsewhere), known and hole masks, and the
+    classical fill of every unknown pixel, which the net corrects."""
+
+    known_rgb: np.ndarray  # (S, S, 3) float32
+    known: np.ndarray  # (S, S) bool
+    hole: np.ndarray  # (S, S) bool
+    base: np.ndarray  # (S, S, 3) float32
+
+
+def square_box(mask: np.ndarray, margin: float, min_pad: int = 0) -> CropBox:
+    """The square box centred on ``mask``'s tight box, padded by ``margin`` x side (>= ``min_pad``)."""
+    ys = np.flatnonzero(mask.any(axis=1))
+    xs = np.flatnonzero(mask.any(axis=0))
+    if ys.size == 0:
+        raise ValueError("cannot place a crop box around an empty mask")
+    side = int(max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]))
+    side += 2 * max(int(np.ceil(margin * side)), min_pad)
+    cx2, cy2 = xs[0] + xs[-1] + 1, ys[0] + ys[-1] + 1  # twice the centre
+    return CropBox((cx2 - side) // 2, (cy2 - side) // 2, side)
+
+
+def inpaint(image: np.ndarray, unknown: np.ndarray, method: int = cv2.INPAINT_TELEA) -> np.ndarray:
+    """OpenCV inpainting (Telea by default) of the ``unknown`` pixels of a uint8 RGB image.
+
+    With nothing known the result is mid-grey, as no colour can be propagated.
+    """
+    if unknown.all():
+        return np.full_like(image, 128)
+    return cv2.inpaint(image, unknown.astype(np.uint8), TELEA_RADIUS, method)
+
+
+def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = cv2.INPAINT_TELEA) -> np.ndarray:
+    """Full-resolution classical fill of the box's in-frame part from its ``known`` pixels only."""
+    x0, y0, x1, y1 = box.inside(*known.shape)
+    patch = image[y0:y1, x0:x1].copy()
+    unknown = ~known[y0:y1, x0:x1]
+    patch[unknown] = 0
+    return inpaint(patch, unknown, method)
+
+
+def _cut(plane: np.ndarray, box: CropBox) -> np.ndarray:
+    """The box's pixels of a (H, W[, C]) float32 plane, zero outside the frame."""
+    out = np.zeros((box.side, box.side, *plane.shape[2:]), dtype=np.float32)
+    x0, y0, x1, y1 = box.inside(*plane.shape[:2])
+    if x1 > x0 and y1 > y0:
+        out[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0] = plane[y0:y1, x0:x1]
+    return out
+
+
+def _resize(plane: np.ndarray, size: int) -> np.ndarray:
+    interpolation = cv2.INTER_AREA if plane.shape[0] >= size else cv2.INTER_LINEAR
+    return cv2.resize(plane, (size, size), interpolation=interpolation)
+
+
+def _masked_mean(rgb: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(mostly-covered crop pixels, mean colour of the weighted box pixels under each crop pixel)."""
+    frac = _resize(weight, size)
+    mean = _resize(rgb * weight[..., None], size) / np.maximum(frac, 1e-6)[..., None]
+    return frac > 0.5, np.clip(mean, 0.0, 1.0).astype(np.float32)
+
+
+def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: CropBox, size: int) -> Crop:
+    """Cut ``box`` out of the frame into an S x S :class:`Crop`.
+
+    A crop pixel is a hole pixel if any frame pixel under it is; it is known if most of it is
+    known and none of it is hole. Known colours are averaged over known frame pixels only, so
+    no unknown colour bleeds in.
+    """
+    rgb = _cut(image.astype(np.float32) / 255.0, box)
+    hole_crop = _resize(_cut(hole.astype(np.float32), box), size) > 1e-6
+    known_crop, known_rgb = _masked_mean(rgb, _cut(known.astype(np.float32), box), size)
+    known_crop &= ~hole_crop
+    known_rgb = known_rgb * known_crop[..., None]
+    base = inpaint(np.rint(known_rgb * 255.0).astype(np.uint8), ~known_crop).astype(np.float32) / 255.0
+    return Crop(known_rgb, known_crop, hole_crop, np.where(known_crop[..., None], known_rgb, base))
+
+
+def crop_truth(image: np.ndarray, region: np.ndarray, box: CropBox, size: int) -> np.ndarray:
+    """The frame's colours over ``region`` cut like :func:`crop_region`, (S, S, 3) float32: a training target."""
+    rgb = _cut(image.astype(np.float32) / 255.0, box)
+    return _masked_mean(rgb, _cut(region.astype(np.float32), box), size)[1]
+
+
+def paste_correction(image: np.ndarray, base: np.ndarray, correction: np.ndarray, box: CropBox,
+                     hole: np.ndarray) -> np.ndarray:
+    """``image`` with its hole set to the full-resolution ``base`` fill (from :func:`box_fill`) plus
+    the S x S ``correction`` (in [-1, 1] units) resized to the box."""
+    out = image.copy()
+    x0, y0, x1, y1 = box.inside(*hole.shape)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    big = cv2.resize(correction, (box.side, box.side), interpolation=cv2.INTER_LINEAR)
+    delta = big[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0]
+    region = hole[y0:y1, x0:x1]
+    filled = base[region].astype(np.float32) + 255.0 * delta[region]
+    out[y0:y1, x0:x1][region] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+    return out
+
+
+def crops_to_tensor(crops: list[Crop], device: str | torch.device = "cpu") -> torch.Tensor:
+    """Stack crops into the net's (B, 8, S, S) float32 input."""
+    rgb = torch.from_numpy(np.stack([c.known_rgb for c in crops])).permute(0, 3, 1, 2)
+    known = torch.from_numpy(np.stack([c.known for c in crops])[:, None].astype(np.float32))
+    hole = torch.from_numpy(np.stack([c.hole for c in crops])[:, None].astype(np.float32))
+    base = torch.from_numpy(np.stack([c.base for c in crops])).permute(0, 3, 1, 2)
+    return mnet_input(rgb, known, hole, base).to(device)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"image must be uint8, got dtype {image.dtype}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be (H, W, 3), got shape {image.shape}")
+
+
+def _check_mask(name: str, mask: np.ndarray, image: np.ndarray, stacked: bool = False) -> None:
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(mask).__name__}")
+    if mask.dtype != bool:
+        raise TypeError(f"{name} must be a bool mask, got dtype {mask.dtype}")
+    if mask.ndim != (3 if stacked else 2) or mask.shape[-2:] != image.shape[:2]:
+        form = "(N, H, W)" if stacked else "(H, W)"
+        raise ValueError(f"{name} must be {form} with (H, W) = {image.shape[:2]} of the image, got shape {mask.shape}")
+
+
+class ContentCompletion:
+    """MNet inference: ``complete`` an occluded instance, ``fill_background`` under a removed one."""
+
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.net = MNet.from_checkpoint(DEFAULT_WEIGHTS if weights is None else weights).to(self.device)
+        self.crop_size = self.net.config.crop_size
+
+    @torch.inference_mode()
+    def _corrections(self, crops: list[Crop]) -> np.ndarray:
+        """(B, S, S, 3) float32: the net's fill of each crop minus the crop's classical fill."""
+        x = crops_to_tensor(crops, self.device)
+        return (self.net(x) - x[:, 5:8]).permute(0, 2, 3, 1).cpu().numpy()
+
+    def complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
+        """Fill ``amodal & ~visible`` with the instance's completed content; other pixels unchanged."""
+        _check_image(image)
+        _check_mask("visible", visible, image)
+        _check_mask("amodal", amodal, image)
+        return self._complete(image, visible[None], amodal[None])[0]
+
+    def complete_many(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
+        """Batched :meth:`complete` of N instances of one frame, (N, H, W, 3) uint8.
+
+        Output n is ``image`` with instance n's hidden part filled; the N completions are
+        independent (one net call for all of them).
+        """
+        _check_image(image)
+        _check_mask("visible", visible, image, stacked=True)
+        _check_mask("amodal", amodal, image, stacked=True)
+        if visible.shape[0] != amodal.shape[0]:
+            raise ValueError(f"visible and amodal hold {visible.shape[0]} and {amodal.shape[0]} masks")
+        return self._complete(image, visible, amodal)
+
+    def _complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
+        out = np.repeat(image[None], visible.shape[0], axis=0)
+        holes = amodal & ~visible
+        todo = [n for n in range(len(holes)) if holes[n].any()]
+        if not todo:
+            return out
+        boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
+        crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
+        for n, box, correction in zip(todo, boxes, self._corrections(crops)):
+            base = box_fill(image, visible[n], box)
+            out[n] = paste_correction(image, base, correction, box, holes[n])
+        return out
+
+    def fill_background(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """Fill the ``hole`` with background continued from around it; other pixels unchanged."""
+        _check_image(image)
+        _check_mask("hole", hole, image)
+        if not hole.any():
+            return image.copy()
+        box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
+        crop = crop_region(image, ~hole, hole, box, self.crop_size)
+        base = box_fill(image, ~hole, box)
+        return paste_correction(image, base, self._corrections([crop])[0], box, hole)

@@ -1,0 +1,1 @@
+"""MNet training (``python -m training.mnet``): contrastive encoder pretraining, then decoder + GAN."""

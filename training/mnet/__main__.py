@@ -1,0 +1,3 @@
+from training.mnet.run import main
+
+raise SystemExit(main())
