@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from interorder_rt.cli.eval_completion import register_cli
 from interorder_rt.completion import DEFAULT_WEIGHTS, ContentCompletion
 from interorder_rt.eval.completion import (
-    background_cases, evaluate_completion, inpaint_instance, register_cli, without_instance)
+    background_cases, evaluate_completion, inpaint_instance, without_instance)
 from interorder_rt.models.mnet import MNet, MNetConfig
 from interorder_rt.synth import generate_scene
 from training.mnet.config import TrainConfig
