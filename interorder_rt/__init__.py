@@ -16,6 +16,8 @@ _LAZY = {
     "OrderRecovery": "interorder_rt.order_recovery",
     "ContentCompletion": "interorder_rt.completion",
     "Engine": "interorder_rt.engine",
+    "Frame": "interorder_rt.frame",
+    "TransferResult": "interorder_rt.result",
 }
 
 __all__ = ["__version__", *_LAZY]
