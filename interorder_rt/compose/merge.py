@@ -1,0 +1,58 @@
+"""Merging transferred people into a reference frame, following its back-to-front layering."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from interorder_rt.compose.painter import Layer, paint
+from interorder_rt.compose.removal import RemovalPlan
+
+
+def transfer_layers(
+    image: np.ndarray,
+    modal: np.ndarray,
+    layering: Sequence[int],
+    plan: RemovalPlan,
+    completed: Mapping[int, np.ndarray],
+    people: Mapping[int, Layer],
+) -> list[Layer]:
+    """One layer per instance, back to front, with ``people[t]`` in the slot of each replaced t.
+
+    An instance that reveals part of a hole (``plan.revealed``) paints its visible pixels plus
+    the revealed ones from ``completed[k]``; every other instance paints its visible pixels from
+    ``image``, so instances in front of a replaced person still occlude the new one.
+    """
+    layers = []
+    for k in (int(i) for i in layering):
+        if k in people:
+            layers.append(people[k])
+        elif plan.revealed[k].any():
+            if k not in completed:
+                raise ValueError(f"instance {k} reveals part of a hole but has no completed content")
+            layers.append(Layer(completed[k], modal[k] | plan.revealed[k]))
+        else:
+            layers.append(Layer(image, modal[k]))
+    return layers
+
+
+def merge_transfer(
+    background: np.ndarray,
+    image: np.ndarray,
+    modal: np.ndarray,
+    layering: Sequence[int],
+    plan: RemovalPlan,
+    completed: Mapping[int, np.ndarray],
+    people: Mapping[int, Layer],
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Paint the merged frame over ``background`` (the reference with ``plan.background`` filled).
+
+    Returns the image and, for each replaced instance, the mask of the new person's pixels that
+    remain visible in it.
+    """
+    layering = [int(i) for i in layering]
+    layers = transfer_layers(image, modal, layering, plan, completed, people)
+    out, owner = paint(background, layers)
+    visible = {t: owner == layering.index(t) for t in people}
+    return out, visible

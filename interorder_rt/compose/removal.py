@@ -1,0 +1,65 @@
+"""What removing the replaced people from a frame reveals, and who must fill each revealed pixel.
+
+Removing a person H_b frees its visible pixels (the *hole*). An instance painted before H_b
+(behind it in the layering) whose amodal mask reaches into the hole shows its own completed
+content there; the rest of the hole is background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass
+class RemovalPlan:
+    """Masks describing how the holes left by the replaced people are filled."""
+
+    hole: np.ndarray  # (H, W) bool: union of the replaced people's visible pixels
+    revealed: np.ndarray  # (N, H, W) bool: hole pixels each instance now shows (its completion)
+    background: np.ndarray  # (H, W) bool: hole pixels no instance covers, filled as background
+
+    def needs_completion(self) -> list[int]:
+        """Instances with a non-empty revealed region, in index order."""
+        return np.flatnonzero(self.revealed.reshape(self.revealed.shape[0], -1).any(axis=1)).tolist()
+
+
+def layer_ranks(layering: Sequence[int], n: int) -> np.ndarray:
+    """(N,) int64: the position of each instance in the back-to-front ``layering``."""
+    layering = np.asarray(layering, dtype=np.int64)
+    if sorted(layering.tolist()) != list(range(n)):
+        raise ValueError(f"layering must be a permutation of range({n}), got {layering.tolist()}")
+    rank = np.empty(n, dtype=np.int64)
+    rank[layering] = np.arange(n)
+    return rank
+
+
+def plan_removal(
+    modal: np.ndarray, amodal: np.ndarray, layering: Sequence[int], targets: Sequence[int]
+) -> RemovalPlan:
+    """Plan the removal of ``targets`` from a frame.
+
+    ``modal``/``amodal`` are (N, H, W) bool; ``layering`` lists instances back to front. An
+    instance k (not itself removed) reveals ``amodal_k & ~modal_k`` inside the visible mask of
+    every removed person painted after it.
+    """
+    modal = np.asarray(modal, dtype=bool)
+    amodal = np.asarray(amodal, dtype=bool)
+    if modal.shape != amodal.shape or modal.ndim != 3:
+        raise ValueError(f"modal and amodal must both be (N, H, W), got {modal.shape} and {amodal.shape}")
+    n = modal.shape[0]
+    rank = layer_ranks(layering, n)
+    targets = [int(t) for t in targets]
+    hole = np.logical_or.reduce(modal[targets], axis=0) if targets else np.zeros(modal.shape[1:], bool)
+    revealed = np.zeros_like(modal)
+    for k in range(n):
+        if k in targets:
+            continue
+        in_front = [t for t in targets if rank[t] > rank[k]]
+        if in_front:
+            freed = np.logical_or.reduce(modal[in_front], axis=0)
+            revealed[k] = amodal[k] & ~modal[k] & freed
+    background = hole & ~revealed.any(axis=0)
+    return RemovalPlan(hole=hole, revealed=revealed, background=background)

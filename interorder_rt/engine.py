@@ -1,0 +1,243 @@
+"""``Engine``: occlusion-aware pose transfer of one source person into reference frames.
+
+Per frame: ORNet recovers the order and amodal masks of the reference instances; the pose stage
+moves the source person into each replaced person's pose; the replaced people are removed (MNet
+completes what they hid and fills the freed background); the frame is repainted back to front
+with each new person in its predecessor's slot (``interorder_rt.compose``).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from interorder_rt.compose import (
+    Layer,
+    OrderSmoother,
+    RemovalPlan,
+    merge_layering,
+    merge_transfer,
+    paint,
+    plan_removal,
+)
+from interorder_rt.frame import Frame, as_image, as_masks
+from interorder_rt.ops.maskset import MaskSet
+from interorder_rt.ops.order import OrderResult
+from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
+from interorder_rt.result import StageTimings, TransferResult
+
+
+class _Stopwatch:
+    """Wall-clock milliseconds per named stage, and since creation."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - start) * 1e3
+
+
+class Engine:
+    """The three-stage pipeline; each stage can be replaced.
+
+    ``order`` recovers order and amodal masks (default: ORNet, ``OrderRecovery``); ``pose`` is any
+    ``PoseTransfer`` (default: the training-free ``PartWarp``); ``completion`` fills hidden content
+    and background (default: MNet, ``ContentCompletion``). Defaults load the shipped weights.
+
+    ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
+    "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
+    person (``interorder_rt.compose.layering`` explains why). 0 trusts every recovered relation.
+    """
+
+    def __init__(
+        self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
+        *, min_evidence: float = 2e-4,
+    ) -> None:
+        if min_evidence < 0:
+            raise ValueError(f"min_evidence must be non-negative, got {min_evidence}")
+        if pose is not None and not isinstance(pose, PoseTransfer):
+            raise TypeError(f"pose must implement PoseTransfer (a __call__), got {type(pose).__name__}")
+        if order is None:
+            from interorder_rt.order_recovery import OrderRecovery
+
+            order = OrderRecovery(device=device)
+        if pose is None:
+            from interorder_rt.pose.warp import PartWarp
+
+            pose = PartWarp()
+        if completion is None:
+            from interorder_rt.completion import ContentCompletion
+
+            completion = ContentCompletion(device=device)
+        self.order = order
+        self.pose = pose
+        self.completion = completion
+        self.min_evidence = float(min_evidence)
+        self.source: SourcePerson | None = None
+
+    def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
+        """Set the person to transfer (computed once, reused for every frame).
+
+        ``image`` (H, W, 3) uint8, ``mask`` the person's (H, W) mask, ``keypoints`` (18, 2). When the
+        person is occluded in its own image, pass every instance's ``masks`` (N, H, W) and the
+        person's ``index`` among them (``mask`` may then be omitted): ORNet recovers the person's
+        amodal mask and MNet completes the hidden parts before any warping.
+        """
+        image = as_image(image)
+        if keypoints is None:
+            raise ValueError("set_source needs the source person's keypoints")
+        if masks is not None:
+            masks = as_masks(masks, image.shape[:2])
+            if index is None or not 0 <= int(index) < masks.shape[0]:
+                raise ValueError(f"index must name the person among the {masks.shape[0]} source masks, got {index!r}")
+            given = None if mask is None else as_masks(np.asarray(mask)[None], image.shape[:2])[0]
+            if given is not None and not np.array_equal(given, masks[index]):
+                raise ValueError("mask differs from masks[index]; pass one or make them agree")
+            image, mask = self._complete_source(image, masks, int(index))
+        elif mask is None:
+            raise ValueError("set_source needs the person's mask (or masks and index)")
+        else:
+            mask = as_masks(np.asarray(mask)[None], image.shape[:2])[0]
+        self.source = SourcePerson(image=image, mask=mask, keypoints=keypoints)
+        return self.source
+
+    def _complete_source(self, image: np.ndarray, masks: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The source image with the person's hidden parts completed, and its amodal mask (r_a)."""
+        amodal = self.order(MaskSet(masks), image, amodal=True).amodal[index] | masks[index]
+        if (amodal & ~masks[index]).any():
+            image = self.completion.complete(image, masks[index], amodal)
+        return image, amodal
+
+    def run(self, frame: Frame | None = None, *, order: OrderResult | None = None, **fields: Any) -> TransferResult:
+        """Transfer the source into one reference frame.
+
+        Pass a :class:`Frame` or its fields as keywords (``image``, ``masks``, ``target``,
+        ``keypoints``). ``order`` replaces the recovered order (an ``OrderResult`` with ``amodal``),
+        for instance a ground-truth one; its layering is used as given.
+        """
+        self._require_source()
+        watch = _Stopwatch()
+        frame = _frame_from(frame, fields).checked()
+        with watch.stage("order"):
+            if order is None:
+                order = self._layered_for_merge(self._recover_order(frame), frame)
+            else:
+                order = _check_order(order, frame.masks)
+        return self._merge(frame, order, watch)
+
+    def stream(
+        self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4
+    ) -> Iterator[TransferResult]:
+        """Transfer the source into each frame of a sequence, with a temporally stable order.
+
+        Frames carry ``instance_ids`` to match instances across frames (otherwise the index is the
+        id). ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        """
+        self._require_source()
+        smoother = OrderSmoother(alpha=alpha, margin=margin)
+        for item in frames:
+            watch = _Stopwatch()
+            frame = (item if isinstance(item, Frame) else Frame(**item)).checked()
+            with watch.stage("order"):
+                maskset = MaskSet(frame.masks)
+                raw = self._recover_order(frame, maskset)
+                area = frame.image.shape[0] * frame.image.shape[1]
+                order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
+                order = self._layered_for_merge(order, frame)
+            yield self._merge(frame, order, watch)
+
+    def _require_source(self) -> None:
+        if self.source is None:
+            raise ValueError("no source person: call engine.set_source(image, mask, keypoints) first")
+
+    def _layered_for_merge(self, order: OrderResult, frame: Frame) -> OrderResult:
+        """``order`` with the layering the merge paints in (``compose.merge_layering``)."""
+        min_pixels = self.min_evidence * frame.image.shape[0] * frame.image.shape[1]
+        return replace(order, layering=merge_layering(order, frame.targets, min_pixels))
+
+    def _recover_order(self, frame: Frame, maskset: MaskSet | None = None) -> OrderResult:
+        result = self.order(maskset or MaskSet(frame.masks), frame.image, amodal=True)
+        if result.amodal is None:
+            raise TypeError(f"{type(self.order).__name__} returned no amodal masks although amodal=True was asked")
+        return result
+
+    def _merge(self, frame: Frame, order: OrderResult, watch: _Stopwatch) -> TransferResult:
+        """Pose, completion and painting of one checked frame under a known order (timed)."""
+        image, modal, targets = frame.image, frame.masks, frame.targets
+        size = image.shape[:2]
+        with watch.stage("pose"):
+            people = {t: Layer(*self.pose(self.source, kp, size)) for t, kp in zip(targets, frame.keypoints)}
+        with watch.stage("completion"):
+            amodal = order.amodal | modal
+            plan = plan_removal(modal, amodal, order.layering, targets)
+            completed = self._complete_revealed(image, modal, plan)
+            background = self._fill_background(image, order.layering, plan, completed)
+        with watch.stage("merge"):
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
+        timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
+        total = (time.perf_counter() - watch.start) * 1e3
+        return TransferResult(
+            image=merged,
+            order=order,
+            amodal=amodal,
+            targets=targets,
+            person_rgb=np.array([people[t].rgb for t in targets], dtype=np.uint8).reshape(-1, *image.shape),
+            person_masks=np.array([people[t].mask for t in targets], dtype=bool).reshape(-1, *size),
+            visible_person_masks=np.array([visible[t] for t in targets], dtype=bool).reshape(-1, *size),
+            timings=StageTimings(**timings, total=total),
+        )
+
+    def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
+        """Each revealing instance's image with its revealed region completed (one batch if the stage can)."""
+        todo = plan.needs_completion()
+        if not todo:
+            return {}
+        visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
+        if hasattr(self.completion, "complete_many"):
+            return dict(zip(todo, self.completion.complete_many(image, visible, amodal)))
+        return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
+
+    def _fill_background(
+        self, image: np.ndarray, layering: np.ndarray, plan: RemovalPlan, completed: dict[int, np.ndarray]
+    ) -> np.ndarray:
+        """The frame with the revealed instance content in place and the rest of the hole filled.
+
+        Revealed content goes in first so that the background filler sees no pixel of the
+        removed people as context.
+        """
+        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
+        staged = paint(image, revealed)[0] if revealed else image
+        return self.completion.fill_background(staged, plan.background) if plan.background.any() else staged
+
+
+def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:
+    if frame is not None and fields:
+        raise TypeError(f"pass a Frame or its fields, not both (got extra {sorted(fields)})")
+    if frame is not None:
+        if not isinstance(frame, Frame):
+            raise TypeError(f"frame must be a Frame, got {type(frame).__name__}")
+        return frame
+    missing = [name for name in ("image", "masks", "target", "keypoints") if name not in fields]
+    if missing:
+        raise TypeError(f"run() is missing frame field(s): {', '.join(missing)}")
+    return Frame(**fields)
+
+
+def _check_order(order: OrderResult, masks: np.ndarray) -> OrderResult:
+    """A user-given order must match the frame's instances and carry amodal masks."""
+    n = masks.shape[0]
+    if order.order.shape != (n, n) or len(order.layering) != n:
+        raise ValueError(f"the given order is for {order.order.shape[0]} instances, the frame has {n}")
+    if order.amodal is None or order.amodal.shape != masks.shape:
+        raise ValueError(f"the given order needs amodal masks of shape {masks.shape}")
+    return order

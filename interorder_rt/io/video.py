@@ -1,0 +1,145 @@
+"""Reading videos as RGB frames and writing them atomically (MP4, or GIF where MP4 cannot be made)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+
+def read_video(path: str | os.PathLike) -> Iterator[np.ndarray]:
+    """Yield the frames of a video file as (H, W, 3) uint8 RGB."""
+    capture = open_video(path)
+    try:
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                return
+            yield np.ascontiguousarray(bgr[..., ::-1])
+    finally:
+        capture.release()
+
+
+def open_video(path: str | os.PathLike) -> cv2.VideoCapture:
+    """An opened ``cv2.VideoCapture``; FileNotFoundError / ValueError when it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"video file not found: {path}")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        capture.release()
+        raise ValueError(f"cannot open video (corrupt or unsupported format): {path}")
+    return capture
+
+
+def video_fps(path: str | os.PathLike, default: float = 25.0) -> float:
+    """The frame rate a video declares, or ``default`` when it declares none."""
+    capture = open_video(path)
+    try:
+        fps = capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()
+    return float(fps) if fps and np.isfinite(fps) and fps > 0 else default
+
+
+@functools.lru_cache(maxsize=1)
+def mp4_supported() -> bool:
+    """Whether OpenCV here can write an MP4 ('mp4v') that it can read back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "probe.mp4")
+        writer = cv2.VideoWriter(probe, cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (32, 32))
+        if not writer.isOpened():
+            return False
+        for value in (0, 255):
+            writer.write(np.full((32, 32, 3), value, dtype=np.uint8))
+        writer.release()
+        capture = cv2.VideoCapture(probe)
+        ok, _ = capture.read()
+        capture.release()
+        return bool(ok)
+
+
+class VideoWriter:
+    """Writes RGB frames to a video file that appears only once complete (a rename at ``close``).
+
+    The requested suffix picks the format: ``.mp4`` (OpenCV, 'mp4v') or ``.gif`` (Pillow). An MP4
+    request falls back to a GIF beside it when OpenCV cannot write MP4 here; ``path`` is the file
+    actually written. Use as a context manager; an exception discards the partial file.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
+        path = Path(path)
+        if path.suffix.lower() not in (".mp4", ".gif"):
+            raise ValueError(f"video output must end in .mp4 or .gif, got {path.name!r}")
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if path.suffix.lower() == ".mp4" and not mp4_supported():
+            path = path.with_suffix(".gif")
+        self.path = path
+        self.fps = float(fps)
+        self.frames_written = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        os.chmod(self._tmp, 0o644)  # mkstemp makes it private; a video is meant to be shared
+        self._cv_writer: cv2.VideoWriter | None = None
+        self._gif_frames: list[np.ndarray] = []
+        self._size: tuple[int, int] | None = None
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one (H, W, 3) uint8 RGB frame; every frame must have the first one's size."""
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"frames must be (H, W, 3) uint8 RGB, got {frame.shape} {frame.dtype}")
+        if self._size is None:
+            self._size = frame.shape[:2]
+            if self.path.suffix.lower() == ".mp4":
+                fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                self._cv_writer = cv2.VideoWriter(self._tmp, fourcc, self.fps, (frame.shape[1], frame.shape[0]))
+                if not self._cv_writer.isOpened():
+                    raise ValueError(f"OpenCV could not open an MP4 writer for {self.path}")
+        elif frame.shape[:2] != self._size:
+            raise ValueError(f"frame {self.frames_written} is {frame.shape[:2]}, the video is {self._size}")
+        if self._cv_writer is not None:
+            self._cv_writer.write(np.ascontiguousarray(frame[..., ::-1]))
+        else:
+            self._gif_frames.append(frame.copy())
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; returns the path written."""
+        if not self.frames_written:
+            self.discard()
+            raise ValueError(f"no frames were written to {self.path}")
+        if self._cv_writer is not None:
+            self._cv_writer.release()
+        else:
+            from PIL import Image
+
+            first, *rest = (Image.fromarray(f) for f in self._gif_frames)
+            duration = round(1000 / self.fps)
+            first.save(self._tmp, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        """Drop the partial file."""
+        if self._cv_writer is not None:
+            self._cv_writer.release()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()

@@ -1,0 +1,210 @@
+"""Order recovery (ORNet stage): the pairwise occlusion order of one frame's instances.
+
+For every bordering pair (i, j) ORNet completes i with j as a possible occluder, and j with i.
+The completion that grows more into its partner's visible mask belongs to the occluded one
+(DESIGN.md, "Order from completed masks"). All 2P crops of a frame go through one batched
+forward pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from interorder_rt.models.ornet import ORNet, build_input, fuse_batchnorm, load_ornet
+from interorder_rt.ops import MaskSet, OrderResult, growth_counts, layering_from_order, order_from_growth
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ornet.pt"
+
+
+def target_crop_boxes(boxes: np.ndarray, enlarge: float, max_aspect: float = 1.0) -> np.ndarray:
+    """(B, 4) float64 crop boxes centred on (B, 4) ``x0, y0, x1, y1`` target boxes.
+
+    Each side is ``enlarge`` x the box's side, but no shorter than the longer side over
+    ``max_aspect`` (1: a square on the longer side), and at least 1 pixel, so a single-pixel
+    instance still gets a crop.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2.0
+    extent = boxes[:, 2:] - boxes[:, :2]
+    sides = np.maximum(enlarge * np.maximum(extent, extent.max(axis=1, keepdims=True) / max_aspect), 1.0)
+    return np.concatenate([centre - sides / 2.0, centre + sides / 2.0], axis=1)
+
+
+def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarray:
+    """(B, size, size, 3) uint8 nearest-neighbour crops of an (H, W, 3) image; 0 outside the image.
+
+    Samples the same pixels as ``MaskSet.crops`` (``floor(x0 + (u + 0.5) * (x1 - x0) / size)``).
+    """
+    h, w = image.shape[:2]
+    crop_boxes = np.asarray(crop_boxes, dtype=np.float64).reshape(-1, 4)
+    steps = (np.arange(size) + 0.5) / size
+    sx = np.floor(crop_boxes[:, :1] + steps * (crop_boxes[:, 2:3] - crop_boxes[:, :1])).astype(np.int64)
+    sy = np.floor(crop_boxes[:, 1:2] + steps * (crop_boxes[:, 3:4] - crop_boxes[:, 1:2])).astype(np.int64)
+    inside = ((sy >= 0) & (sy < h))[:, :, None] & ((sx >= 0) & (sx < w))[:, None, :]
+    out = image[np.clip(sy, 0, h - 1)[:, :, None], np.clip(sx, 0, w - 1)[:, None, :]]
+    return out * inside[..., None].astype(np.uint8)
+
+
+def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
+    """(H, W) bool: an (S, S) probability map mapped back into its crop box, bilinear, thresholded."""
+    size = probability.shape[0]
+    x0, y0, x1, y1 = (float(v) for v in crop_box)
+    scale_x, scale_y = (x1 - x0) / size, (y1 - y0) / size
+    ix0, iy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    ix1, iy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
+    out = np.zeros((height, width), dtype=bool)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return out
+    # Image pixel centre (x + 0.5) sits at crop coordinate (x + 0.5 - x0) / scale_x - 0.5.
+    to_crop = np.array(
+        [[1 / scale_x, 0, (ix0 + 0.5 - x0) / scale_x - 0.5], [0, 1 / scale_y, (iy0 + 0.5 - y0) / scale_y - 0.5]]
+    )
+    roi = cv2.warpAffine(
+        probability.astype(np.float32),
+        to_crop,
+        (ix1 - ix0, iy1 - iy0),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    out[iy0:iy1, ix0:ix1] = roi > threshold
+    return out
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` intra-op threads, then restore the caller's setting."""
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+class OrderRecovery:
+    """Pairwise occlusion order (and optionally amodal masks) of one frame's instances.
+
+    ``weights``: an exported ORNet checkpoint (None: the shipped ``weights/ornet.pt``).
+    ``threads``: intra-op threads used during the forward pass (None: ``min(4, current)``); the
+    caller's setting is restored afterwards.
+    ``threshold``: probability above which a crop pixel belongs to the completed mask.
+    """
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        device: str = "cpu",
+        *,
+        threads: int | None = None,
+        threshold: float = 0.5,
+    ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+        self.weights = Path(weights) if weights is not None else SHIPPED_WEIGHTS
+        self.device = torch.device(device)
+        network = load_ornet(self.weights)
+        self.config = network.config
+        self.model: ORNet = fuse_batchnorm(network).to(self.device, memory_format=torch.channels_last)
+        self.threads = threads
+        self.threshold = float(threshold)
+        self._logit_threshold = float(np.log(threshold / (1.0 - threshold)))
+
+    def __call__(self, masks, image: np.ndarray | None = None, *, amodal: bool = False) -> OrderResult:
+        """Order of the instances in ``masks`` (a MaskSet or (N, H, W) bool array).
+
+        ``image`` (H, W, 3) uint8 is needed only by RGB models. With ``amodal`` the result also
+        holds each instance's amodal mask: its completion against the union of its occluders.
+        """
+        maskset = masks if isinstance(masks, MaskSet) else MaskSet(masks)
+        image = self._check_image(image, maskset)
+        n = maskset.n
+        growth = np.zeros((n, n), dtype=np.float32)
+        if n >= 2:
+            front, back = np.nonzero(np.triu(maskset.bordering_matrix(), 1))
+            targets = np.concatenate([front, back])
+            partners = np.concatenate([back, front])
+            if targets.size:
+                boxes = self._crop_boxes(maskset, targets)
+                logits, target_crops, partner_crops = self._forward(
+                    maskset, image, targets, [[j] for j in partners], boxes
+                )
+                counts = growth_counts(logits > self._logit_threshold, target_crops, partner_crops)
+                pixel_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / self.config.size**2
+                growth[targets, partners] = counts * pixel_area
+        order = order_from_growth(growth)
+        layering, dropped = layering_from_order(order, growth)
+        result = OrderResult(order=order, growth=growth, layering=layering, dropped=dropped)
+        if amodal:
+            result.amodal = self._amodal_masks(maskset, image, order)
+        return result
+
+    def _check_image(self, image: np.ndarray | None, maskset: MaskSet) -> np.ndarray | None:
+        if not self.config.rgb:
+            return None
+        if image is None:
+            raise ValueError(f"this ORNet ({self.weights}) takes RGB input: pass the (H, W, 3) uint8 image")
+        image = np.asarray(image)
+        if image.shape != (maskset.height, maskset.width, 3) or image.dtype != np.uint8:
+            raise ValueError(
+                f"image must be ({maskset.height}, {maskset.width}, 3) uint8 like the masks, "
+                f"got {image.shape} {image.dtype}"
+            )
+        return image
+
+    def _crop_boxes(self, maskset: MaskSet, targets: np.ndarray) -> np.ndarray:
+        return target_crop_boxes(maskset.boxes()[targets], self.config.enlarge, self.config.max_aspect)
+
+    def _forward(
+        self,
+        maskset: MaskSet,
+        image: np.ndarray | None,
+        targets: np.ndarray,
+        occluders: Sequence[Sequence[int]],
+        boxes: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One batched forward: (B, S, S) logits, and the target and occluder-union crops (bool).
+
+        Target b is completed against the union of ``occluders[b]`` (a non-empty list).
+        """
+        size = self.config.size
+        target_crops = maskset.crops(targets.tolist(), boxes, size).astype(bool)
+        counts = [len(group) for group in occluders]
+        owner = np.repeat(np.arange(len(targets)), counts)
+        each = maskset.crops([int(j) for group in occluders for j in group], boxes[owner], size).astype(bool)
+        if len(each) == len(targets):  # one occluder per target (the order pass): no union to take
+            occluder_crops = each
+        else:
+            occluder_crops = np.logical_or.reduceat(each, np.cumsum([0, *counts[:-1]]), axis=0)
+        rgb = crop_image(image, boxes, size) if image is not None else None
+        x = build_input(target_crops, occluder_crops, rgb).to(self.device, memory_format=torch.channels_last)
+        with _torch_threads(self._threads()), torch.inference_mode():
+            logits = self.model(x).float().cpu().numpy()
+        return logits, target_crops, occluder_crops
+
+    def _threads(self) -> int | None:
+        if self.device.type != "cpu":
+            return None
+        return self.threads if self.threads is not None else min(4, torch.get_num_threads())
+
+    def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray) -> np.ndarray:
+        """Each instance's modal mask, OR-ed with its completion against the union of its occluders."""
+        amodal = maskset.to_numpy()
+        occluded = [i for i in range(maskset.n) if np.any(order[i] == -1)]
+        if not occluded:
+            return amodal
+        targets = np.array(occluded)
+        occluders = [np.flatnonzero(order[i] == -1).tolist() for i in occluded]
+        boxes = self._crop_boxes(maskset, targets)
+        logits = self._forward(maskset, image, targets, occluders, boxes)[0]
+        probability = 1.0 / (1.0 + np.exp(-logits))
+        for k, i in enumerate(occluded):
+            amodal[i] |= paste_crop(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
+        return amodal

@@ -1,0 +1,216 @@
+"""``Engine`` end to end on small synthetic frames: single and multi-person transfer, streams,
+source completion, input formats and every bad-input error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pycocotools import mask as mask_utils
+
+from interorder_rt.engine import Engine
+from interorder_rt.frame import Frame
+from interorder_rt.ops.order import OrderResult
+from interorder_rt.synth import make_sequence, make_transfer_pair
+
+SIZE = 112
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """The first pair whose replaced person has an occluder in front of it and an instance behind it."""
+    for seed in range(50):
+        pair = make_transfer_pair(seed, setting="objects", height=SIZE, width=SIZE)
+        order_y = pair.reference.order[pair.reference_index]
+        if (order_y == -1).any() and (order_y == 1).any():
+            return pair
+    raise RuntimeError("no pair with the replaced person between two instances in seeds 0..49")
+
+
+@pytest.fixture()
+def ready(engine, pair) -> Engine:
+    src = pair.source
+    engine.set_source(src.image, keypoints=src.instances[pair.source_index].keypoints, masks=src.modal,
+                      index=pair.source_index)
+    return engine
+
+
+def reference_frame(pair, **changes) -> dict:
+    ref, y = pair.reference, pair.reference_index
+    fields = dict(image=ref.image, masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints)
+    return {**fields, **changes}
+
+
+def rle(mask: np.ndarray) -> dict:
+    encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": list(encoded["size"]), "counts": encoded["counts"].decode("ascii")}
+
+
+def ground_truth_order(scene) -> OrderResult:
+    return OrderResult(order=scene.order, growth=np.zeros(scene.order.shape, np.float32), layering=scene.layering,
+                       amodal=scene.amodal)
+
+
+def test_run_end_to_end(ready, pair):
+    ref, y = pair.reference, pair.reference_index
+    result = ready.run(**reference_frame(pair))
+    assert result.image.shape == ref.image.shape and result.image.dtype == np.uint8
+    assert result.order.order.shape == (ref.n, ref.n) and sorted(result.order.layering) == list(range(ref.n))
+    assert result.amodal.shape == ref.modal.shape and (result.amodal >= ref.modal).all()
+    assert result.targets == (y,) and result.person_masks.shape == (1, SIZE, SIZE) and result.person_mask.any()
+    # Only the old person's pixels and the new person's may change.
+    untouched = ~(ref.modal[y] | result.person_mask)
+    np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
+    timings = result.timings.as_dict()
+    assert all(ms > 0 for ms in timings.values())
+    assert timings["total"] >= timings["order"] + timings["pose"] + timings["completion"] + timings["merge"]
+
+
+def test_occluders_stay_in_front_of_the_new_person(ready, pair):
+    """Under the ground-truth order, what hid the old person hides the new one, pixel for pixel."""
+    ref, y = pair.reference, pair.reference_index
+    result = ready.run(Frame(**reference_frame(pair)), order=ground_truth_order(ref))
+    front = [k for k in range(ref.n) if ref.depth[k] > ref.depth[y]]
+    for k in front:
+        np.testing.assert_array_equal(result.image[ref.modal[k]], ref.image[ref.modal[k]])
+    shown = result.visible_person_masks[0]
+    np.testing.assert_array_equal(result.image[shown], result.person_rgb[0][shown])
+    assert not (shown & np.logical_or.reduce(ref.modal[front])).any()
+
+
+def test_inputs_as_torch_tensors_and_rle_give_the_same_frame(ready, pair):
+    ref = pair.reference
+    as_numpy = ready.run(**reference_frame(pair)).image
+    as_torch = ready.run(**reference_frame(pair, image=torch.from_numpy(ref.image),
+                                           masks=torch.from_numpy(ref.modal.astype(np.uint8)))).image
+    as_rle = ready.run(**reference_frame(pair, masks=[rle(m) for m in ref.modal])).image
+    np.testing.assert_array_equal(as_torch, as_numpy)
+    np.testing.assert_array_equal(as_rle, as_numpy)
+
+
+def test_several_people_replaced_in_one_frame(ready):
+    pair = make_transfer_pair(2, setting="persons", height=SIZE, width=SIZE)
+    ref = pair.reference
+    people = [k for k, inst in enumerate(ref.instances) if inst.category == "person"]
+    assert len(people) == 2
+    result = ready.run(image=ref.image, masks=ref.modal, target=people,
+                       keypoints=[ref.instances[k].keypoints for k in people])
+    assert result.targets == tuple(people) and result.person_masks.shape == (2, SIZE, SIZE)
+    for k in range(2):
+        assert result.visible_person_masks[k].any()
+        shown = result.visible_person_masks[k]
+        np.testing.assert_array_equal(result.image[shown], result.person_rgb[k][shown])
+    untouched = ~(np.logical_or.reduce(ref.modal[people]) | result.person_mask)
+    np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
+
+
+def test_an_occluded_source_is_completed_before_warping(engine):
+    def hidden_share(pair) -> float:
+        person = pair.source.instances[pair.source_index]
+        return 1 - person.modal.sum() / person.amodal.sum()
+
+    pair = max((make_transfer_pair(seed, height=SIZE, width=SIZE) for seed in range(12)), key=hidden_share)
+    assert hidden_share(pair) > 0.1
+    src, x = pair.source, pair.source_index
+    person = engine.set_source(src.image, keypoints=src.instances[x].keypoints, masks=src.modal, index=x)
+    assert (person.mask >= src.modal[x]).all() and person.mask.sum() > src.modal[x].sum()
+    grown = person.mask & ~src.modal[x]
+    assert (person.image[grown] != src.image[grown]).any()  # hidden parts were repainted
+    np.testing.assert_array_equal(person.image[~grown], src.image[~grown])
+
+
+def test_stream_yields_one_result_per_frame_with_a_consistent_order(ready):
+    scenes = make_sequence(2, 4, height=SIZE, width=SIZE)
+    frames = []
+    for scene in scenes:
+        person = next(k for k, inst in enumerate(scene.instances) if inst.category == "person")
+        frames.append(Frame(image=scene.image, masks=scene.modal, target=person,
+                            keypoints=scene.instances[person].keypoints,
+                            instance_ids=[inst.instance_id for inst in scene.instances]))
+    results = list(ready.stream(frames))
+    assert len(results) == len(scenes)
+    for result in results:
+        order = result.order.order
+        np.testing.assert_array_equal(order, -order.T)
+        assert result.image.shape == (SIZE, SIZE, 3)
+
+
+def test_a_frame_without_anyone_to_replace_comes_back_unchanged(ready, pair):
+    result = ready.run(**reference_frame(pair, target=[], keypoints=[]))
+    np.testing.assert_array_equal(result.image, pair.reference.image)
+    assert result.person_masks.shape == (0, SIZE, SIZE)
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+def test_run_without_a_source_is_refused(pair):
+    fresh = Engine()
+    with pytest.raises(ValueError, match="no source person"):
+        fresh.run(**reference_frame(pair))
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (lambda p: dict(masks=p.reference.modal[:, :-1]), ValueError, "masks are 111x112 but the image is 112x112"),
+        (lambda p: dict(target=p.reference.n), ValueError, "target index .* out of range"),
+        (lambda p: dict(target=[p.reference_index, p.reference_index],
+                        keypoints=[p.reference.instances[p.reference_index].keypoints] * 2), ValueError, "repeat"),
+        (lambda p: dict(keypoints=np.full((18, 2), np.nan, np.float32)), ValueError, "lack neck"),
+        (lambda p: dict(keypoints=np.zeros((17, 2), np.float32)), ValueError, "shape \\(18, 2\\)"),
+        (lambda p: dict(masks=np.concatenate([p.reference.modal, np.zeros((1, SIZE, SIZE), bool)])), ValueError,
+         "empty"),
+        (lambda p: dict(image=p.reference.image.astype(np.float32)), TypeError, "uint8"),
+        (lambda p: dict(image=p.reference.image[..., 0]), ValueError, "\\(H, W, 3\\)"),
+        (lambda p: dict(masks=p.reference.modal.astype(np.float32)), TypeError, "bool or 0/1 integers"),
+        (lambda p: dict(masks=p.reference.modal.astype(np.uint8) * 255), ValueError, "only 0 and 1"),
+        (lambda p: dict(target=1.0), TypeError, "integers"),
+        (lambda p: dict(instance_ids=[0]), ValueError, "instance_ids has 1 entries"),
+    ],
+)
+def test_bad_frames_raise_clear_errors(ready, pair, change, error, message):
+    with pytest.raises(error, match=message):
+        ready.run(**reference_frame(pair, **change(pair)))
+
+
+def test_run_refuses_a_frame_and_fields_together_or_missing_fields(ready, pair):
+    with pytest.raises(TypeError, match="not both"):
+        ready.run(Frame(**reference_frame(pair)), image=pair.reference.image)
+    with pytest.raises(TypeError, match="missing frame field"):
+        ready.run(image=pair.reference.image)
+
+
+def test_bad_sources_raise_clear_errors(engine, pair):
+    src, x = pair.source, pair.source_index
+    kp = src.instances[x].keypoints
+    with pytest.raises(ValueError, match="mask"):
+        engine.set_source(src.image, None, kp)
+    with pytest.raises(ValueError, match="index"):
+        engine.set_source(src.image, keypoints=kp, masks=src.modal, index=src.n)
+    with pytest.raises(ValueError, match="empty"):
+        engine.set_source(src.image, np.zeros((SIZE, SIZE), bool), kp)
+    with pytest.raises(ValueError, match="source keypoints lack"):
+        engine.set_source(src.image, src.modal[x], np.full((18, 2), np.nan, np.float32))
+
+
+def test_engine_options_are_checked():
+    with pytest.raises(ValueError, match="min_evidence"):
+        Engine(min_evidence=-1.0)
+    with pytest.raises(TypeError, match="PoseTransfer"):
+        Engine(pose="warp")
+
+
+def test_a_given_order_must_fit_the_frame(ready, pair):
+    order = ground_truth_order(pair.reference)
+    with pytest.raises(ValueError, match="amodal"):
+        ready.run(Frame(**reference_frame(pair)), order=OrderResult(order.order, order.growth, order.layering))
+    with pytest.raises(ValueError, match="instances"):
+        small = OrderResult(np.zeros((1, 1), np.int8), np.zeros((1, 1), np.float32), np.arange(1),
+                            amodal=order.amodal[:1])
+        ready.run(Frame(**reference_frame(pair)), order=small)
