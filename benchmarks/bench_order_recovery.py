@@ -61,7 +61,7 @@ def naive_order(model: torch.nn.Module, masks: np.ndarray) -> np.ndarray:
     return order_from_growth(growth)
 
 
-@pytest.mark.benchmark(group="order-recovery-n8-256")
+@pytest.mark.benchmark(group="order-recovery-n8-256", min_rounds=50)
 def test_ornet_batched(benchmark, frame):
     recovery = OrderRecovery(threads=THREADS)
     maskset = MaskSet(frame)
@@ -69,7 +69,7 @@ def test_ornet_batched(benchmark, frame):
     np.testing.assert_array_equal(result.order, naive_order(load_ornet(SHIPPED_WEIGHTS), frame))
 
 
-@pytest.mark.benchmark(group="order-recovery-n8-256")
+@pytest.mark.benchmark(group="order-recovery-n8-256", min_rounds=50)
 def test_ornet_naive_loop(benchmark, frame):
     model = load_ornet(SHIPPED_WEIGHTS)
     benchmark(naive_order, model, frame)
