@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from interorder_rt.models.checkpoint import load_checkpoint
+
 CHECKPOINT_FORMAT = "interorder_rt.mnet/1"
 IN_CHANNELS = 8  # known RGB (3), known mask (1), hole mask (1), classical fill (3)
 BASE_EPS = 1e-3  # the classical fill is kept this far from 0 and 1 before its logit is taken
@@ -155,18 +157,4 @@ class MNet(nn.Module):
     @classmethod
     def from_checkpoint(cls, path: str | Path, map_location: str = "cpu") -> "MNet":
         """Load weights saved by :meth:`checkpoint`; clear errors for missing or corrupt files."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"MNet weights not found: {path}")
-        try:
-            blob = torch.load(path, map_location=map_location, weights_only=True)
-        except Exception as exc:  # torch raises several unrelated types for a damaged file
-            raise ValueError(f"MNet weights {path} are unreadable or corrupt: {exc}") from exc
-        if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} is not an MNet checkpoint (expected format {CHECKPOINT_FORMAT!r})")
-        try:
-            net = cls(MNetConfig(**blob["config"]))
-            net.load_state_dict(blob["state_dict"])
-        except (KeyError, TypeError, RuntimeError) as exc:
-            raise ValueError(f"MNet weights {path} do not match the MNet architecture: {exc}") from exc
-        return net.eval()
+        return load_checkpoint(path, "MNet", CHECKPOINT_FORMAT, lambda config: cls(MNetConfig(**config)), map_location)

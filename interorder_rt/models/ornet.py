@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from interorder_rt.models.checkpoint import load_checkpoint
+
 CHECKPOINT_FORMAT = "interorder_rt.ornet/1"
 
 
@@ -190,18 +192,4 @@ def load_ornet(path: str | Path, map_location: str | torch.device = "cpu") -> OR
     Raises FileNotFoundError naming ``path`` when it does not exist, ValueError when the file is
     not a readable ORNet checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ORNet weights not found: {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for a truncated or foreign file
-        raise ValueError(f"cannot read ORNet weights {path}: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not an ORNet checkpoint (expected format {CHECKPOINT_FORMAT!r})")
-    try:
-        model = ORNet(ORNetConfig(**payload["config"]))
-        model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise ValueError(f"{path} holds an inconsistent ORNet checkpoint: {exc}") from exc
-    return model.eval()
+    return load_checkpoint(path, "ORNet", CHECKPOINT_FORMAT, lambda config: ORNet(ORNetConfig(**config)), map_location)
