@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from interorder_rt.compose import paste_on_top
 from interorder_rt.engine import Engine
@@ -19,16 +18,9 @@ from interorder_rt.frame import Frame
 from interorder_rt.result import STAGES
 from interorder_rt.synth import make_transfer_pair
 
-THREADS = 2  # the project's CPU budget: 2 cores
 SEED = 0
 
-
-@pytest.fixture(scope="module", autouse=True)
-def threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_threads")
 
 
 @pytest.fixture(scope="module")

@@ -18,32 +18,8 @@ import torch
 from interorder_rt.models.ornet import build_input, load_ornet
 from interorder_rt.ops import MaskSet, order_from_growth, reference
 from interorder_rt.order_recovery import SHIPPED_WEIGHTS, OrderRecovery, target_crop_boxes
-from interorder_rt.synth import generate_scene
 
-THREADS = 2  # the project's CPU budget: 2 cores
-
-
-def _frame_with_eight() -> np.ndarray:
-    """Modal masks of the first synthetic scene (from seed 0 on) with 8 instances and >= 8 bordering pairs."""
-    for seed in range(100):
-        scene = generate_scene(seed, n_persons=(2, 3), n_objects=(5, 6))
-        masks = MaskSet(scene.modal)
-        if masks.n == 8 and np.triu(masks.bordering_matrix(), 1).sum() >= 8:
-            return scene.modal
-    raise RuntimeError("no synthetic frame with 8 instances and 8 bordering pairs in seeds 0..99")
-
-
-@pytest.fixture(scope="module")
-def frame() -> np.ndarray:
-    return _frame_with_eight()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_threads")
 
 
 def naive_order(model: torch.nn.Module, masks: np.ndarray) -> np.ndarray:
@@ -62,14 +38,14 @@ def naive_order(model: torch.nn.Module, masks: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.benchmark(group="order-recovery-n8-256", min_rounds=50)
-def test_ornet_batched(benchmark, frame):
-    recovery = OrderRecovery(threads=THREADS)
-    maskset = MaskSet(frame)
+def test_ornet_batched(benchmark, eight_instances, torch_threads):
+    recovery = OrderRecovery(threads=torch_threads)
+    maskset = MaskSet(eight_instances)
     result = benchmark(recovery, maskset)
-    np.testing.assert_array_equal(result.order, naive_order(load_ornet(SHIPPED_WEIGHTS), frame))
+    np.testing.assert_array_equal(result.order, naive_order(load_ornet(SHIPPED_WEIGHTS), eight_instances))
 
 
 @pytest.mark.benchmark(group="order-recovery-n8-256", min_rounds=50)
-def test_ornet_naive_loop(benchmark, frame):
+def test_ornet_naive_loop(benchmark, eight_instances):
     model = load_ornet(SHIPPED_WEIGHTS)
-    benchmark(naive_order, model, frame)
+    benchmark(naive_order, model, eight_instances)

@@ -6,11 +6,43 @@ compared with, ``baseline=True``. Optionally ``target={"vs": route, "min": 30}``
 target against a baseline route. At the end of the run each group prints every route's minimum
 and median time and its speed-up over each baseline (baseline time / route time, from the
 minima: the least disturbed by other load on a shared machine), all measured in the same run.
+
+Shared fixtures: ``torch_threads`` holds torch at the project's CPU budget (``CPU_THREADS``) for a
+module; ``eight_instances`` is the frame the order-recovery benchmarks time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+
+import numpy as np
+import pytest
+import torch
+
+CPU_THREADS = 2  # the project's CPU budget: 2 cores
+
+
+@pytest.fixture(scope="module")
+def torch_threads() -> int:
+    """torch runs ``CPU_THREADS`` intra-op threads for the module; the caller's setting returns after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(CPU_THREADS)
+    yield CPU_THREADS
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def eight_instances() -> np.ndarray:
+    """(8, 256, 256) modal masks: the first synthetic scene from seed 0 on with 8 instances and >= 8 bordering pairs."""
+    from interorder_rt.ops import MaskSet
+    from interorder_rt.synth import generate_scene
+
+    for seed in range(100):
+        scene = generate_scene(seed, n_persons=(2, 3), n_objects=(5, 6))
+        masks = MaskSet(scene.modal)
+        if masks.n == 8 and np.triu(masks.bordering_matrix(), 1).sum() >= 8:
+            return scene.modal
+    raise RuntimeError("no synthetic frame with 8 instances and 8 bordering pairs in seeds 0..99")
 
 
 def _min_ms(bench) -> float:

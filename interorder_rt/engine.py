@@ -1,6 +1,7 @@
 """``Engine``: occlusion-aware pose transfer of one source person into reference frames.
 
-Per frame: ORNet recovers the order and amodal masks of the reference instances; the pose stage
+Per frame: ORNet recovers the order and amodal masks of the reference instances (a replaced
+person's joints that another instance covers overrule it, ``compose.joints``); the pose stage
 moves the source person into each replaced person's pose; the replaced people are removed (MNet
 completes what they hid and fills the freed background); the frame is repainted back to front
 with each new person in its predecessor's slot (``interorder_rt.compose``).
@@ -23,6 +24,7 @@ from interorder_rt.compose import (
     merge_transfer,
     paint,
     plan_removal,
+    with_joint_evidence,
 )
 from interorder_rt.frame import Frame, as_image, as_masks
 from interorder_rt.ops.maskset import MaskSet
@@ -161,7 +163,10 @@ class Engine:
             raise ValueError("no source person: call engine.set_source(image, mask, keypoints) first")
 
     def _layered_for_merge(self, order: OrderResult, frame: Frame) -> OrderResult:
-        """``order`` with the layering the merge paints in (``compose.merge_layering``)."""
+        """``order`` overruled where a replaced person's joints show who hides it
+        (``compose.with_joint_evidence``), with the layering the merge paints in
+        (``compose.merge_layering``)."""
+        order = with_joint_evidence(order, frame.masks, frame.targets, frame.keypoints)
         min_pixels = self.min_evidence * frame.image.shape[0] * frame.image.shape[1]
         return replace(order, layering=merge_layering(order, frame.targets, min_pixels))
 

@@ -8,14 +8,16 @@ import pytest
 from interorder_rt.compose import (
     Layer,
     OrderSmoother,
+    joint_occluders,
     merge_layering,
     merge_transfer,
     paint,
     paste_on_top,
     plan_removal,
     trusted_edges,
+    with_joint_evidence,
 )
-from interorder_rt.ops.order import OrderResult
+from interorder_rt.ops.order import OrderResult, layering_from_order
 
 H, W = 6, 8
 
@@ -211,3 +213,40 @@ def test_merge_layering_ignores_dropped_edges():
     recovered = order_with_growth([[0, 50], [0, 0]], layering=[0, 1])
     recovered.dropped = [(1, 0)]
     np.testing.assert_array_equal(merge_layering(recovered, [1], min_evidence=0), [1, 0])
+
+
+def person_and_bar() -> np.ndarray:
+    """(2, 20, 20) masks: a person (0) on the left, a bar (1) on the right, touching at x = 10."""
+    masks = np.zeros((2, 20, 20), dtype=bool)
+    masks[0, 2:18, 4:10] = True
+    masks[1, 0:20, 10:16] = True
+    return masks
+
+
+def test_a_joint_well_inside_another_instance_marks_it_as_hiding_the_person():
+    masks = person_and_bar()
+    hidden_wrist = np.array([[13.5, 8.5]])  # 3 px inside the bar, 4 px from the person
+    np.testing.assert_array_equal(joint_occluders(masks, 0, hidden_wrist), [False, True])
+
+
+@pytest.mark.parametrize(
+    "point",
+    [[10.5, 8.5], [11.5, 8.5], [15.5, 8.5], [6.5, 8.5], [np.nan, np.nan], [40.0, 8.0], [-3.0, 8.0]],
+    ids=["on-the-seam", "1px-from-the-person", "at-the-bar-edge", "on-the-person", "missing", "right-of-image",
+         "left-of-image"],
+)
+def test_joints_near_the_seam_on_the_person_missing_or_outside_are_no_evidence(point):
+    np.testing.assert_array_equal(joint_occluders(person_and_bar(), 0, np.array([point])), [False, False])
+
+
+def test_joint_evidence_overrules_a_recovered_person_in_front():
+    masks = person_and_bar()
+    order = np.array([[0, 1], [-1, 0]], dtype=np.int8)  # recovered: the person (0) in front of the bar
+    growth = np.array([[0, 0], [30, 0]], dtype=np.float32)
+    layering, dropped = layering_from_order(order, growth)
+    recovered = OrderResult(order=order, growth=growth, layering=layering, dropped=dropped)
+
+    fixed = with_joint_evidence(recovered, masks, [0], [np.array([[13.5, 8.5]])])
+    np.testing.assert_array_equal(fixed.order, [[0, -1], [1, 0]])
+    np.testing.assert_array_equal(fixed.layering, [0, 1])  # the person is painted first, the bar over it
+    assert with_joint_evidence(recovered, masks, [0], [np.array([[6.5, 8.5]])]) is recovered

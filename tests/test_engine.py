@@ -3,14 +3,17 @@ source completion, input formats and every bad-input error."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from pycocotools import mask as mask_utils
 
+from interorder_rt.compose import joint_occluders
 from interorder_rt.engine import Engine
 from interorder_rt.frame import Frame
-from interorder_rt.ops.order import OrderResult
+from interorder_rt.keypoints import INDEX
+from interorder_rt.ops.order import OrderResult, layering_from_order, order_from_growth
 from interorder_rt.synth import make_sequence, make_transfer_pair
 
 SIZE = 112
@@ -138,6 +141,82 @@ def test_stream_yields_one_result_per_frame_with_a_consistent_order(ready):
         order = result.order.order
         np.testing.assert_array_equal(order, -order.T)
         assert result.image.shape == (SIZE, SIZE, 3)
+
+
+class ScriptedOrder:
+    """An order stage that reports, frame after frame, the given evidence that ``front`` hides ``back``.
+
+    Negative evidence means the reverse. Amodal masks are the modal ones.
+    """
+
+    def __init__(self, front: int, back: int, evidence: list[float]) -> None:
+        self.front, self.back, self.evidence = front, back, iter(evidence)
+
+    def __call__(self, masks, image=None, *, amodal: bool = False) -> OrderResult:
+        growth = np.zeros((masks.n, masks.n), np.float32)
+        value = next(self.evidence)
+        if value >= 0:
+            growth[self.back, self.front] = value
+        else:
+            growth[self.front, self.back] = -value
+        order = order_from_growth(growth)
+        layering, dropped = layering_from_order(order, growth)
+        return OrderResult(order=order, growth=growth, layering=layering, dropped=dropped, amodal=masks.to_numpy())
+
+
+def scripted_engine(engine, pair, evidence: list[float]) -> tuple[Engine, int, int]:
+    """``engine``'s pose and completion stages under a ``ScriptedOrder`` for the replaced person and its occluder."""
+    y = pair.reference_index
+    occluder = int(np.flatnonzero(pair.reference.order[y] == -1)[0])
+    scripted = Engine(order=ScriptedOrder(occluder, y, evidence), pose=engine.pose, completion=engine.completion)
+    src = pair.source
+    scripted.set_source(src.image, mask=src.modal[pair.source_index], keypoints=src.instances[pair.source_index].keypoints)
+    return scripted, occluder, y
+
+
+def test_stream_order_does_not_flicker_when_evidence_alternates_near_zero(engine, pair):
+    area = SIZE * SIZE
+    weak = [(1 if t % 2 == 0 else -1) * 0.5e-4 * area for t in range(8)]  # below the stream's 2e-4 margin
+    frames = [Frame(**reference_frame(pair)) for _ in weak]
+
+    per_frame, occluder, y = scripted_engine(engine, pair, weak)
+    raw = [per_frame.run(frame).order.order[occluder, y] for frame in frames]
+    streamed, occluder, y = scripted_engine(engine, pair, weak)
+    stable = [result.order.order[occluder, y] for result in streamed.stream(frames, margin=2e-4)]
+
+    assert raw == [1, -1] * 4  # frame by frame the order flips...
+    assert stable == [1] * 8  # ...the stream keeps the first relation
+
+
+def test_stream_order_follows_a_lasting_change(engine, pair):
+    area = SIZE * SIZE
+    evidence = [0.01 * area] * 4 + [-0.01 * area] * 8  # the occluder moves behind after frame 4
+    frames = [Frame(**reference_frame(pair)) for _ in evidence]
+    streamed, occluder, y = scripted_engine(engine, pair, evidence)
+    stable = [result.order.order[occluder, y] for result in streamed.stream(frames)]
+    assert stable[:5] == [1] * 5  # one contrary frame is not enough
+    assert stable[-1] == -1
+
+
+def test_a_joint_the_occluder_covers_overrules_a_wrong_recovered_order(engine, pair):
+    ref = pair.reference
+    wrong = [-0.05 * SIZE * SIZE] * 2  # scripted: the replaced person in front of its occluder, with strong evidence
+    scripted, occluder, y = scripted_engine(engine, pair, wrong)
+    keypoints = ref.instances[y].keypoints.copy()
+    shown = np.full_like(keypoints, np.nan)
+    core = [INDEX[name] for name in ("neck", "right_shoulder", "left_shoulder", "right_hip", "left_hip")]
+    shown[core] = keypoints[core]  # only the joints the pose stage needs: no evidence either way
+    assert not joint_occluders(ref.modal, y, shown)[occluder]
+    hidden = shown.copy()
+    inside = np.argwhere(cv2.erode(ref.modal[occluder].astype(np.uint8), np.ones((5, 5), np.uint8))
+                         & ~cv2.dilate(ref.modal[y].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool))
+    hidden[INDEX["right_wrist"]] = inside[len(inside) // 2][::-1] + 0.5  # a wrist hidden under the occluder
+
+    believed = scripted.run(**reference_frame(pair, keypoints=shown))
+    overruled = scripted.run(**reference_frame(pair, keypoints=hidden))
+    assert believed.order.order[occluder, y] == -1
+    assert overruled.order.order[occluder, y] == 1
+    assert list(overruled.order.layering).index(occluder) > list(overruled.order.layering).index(y)
 
 
 def test_a_frame_without_anyone_to_replace_comes_back_unchanged(ready, pair):

@@ -259,3 +259,23 @@ def test_resume_after_kill_continues_from_the_checkpoint(tmp_path, masks_file):
     resumed, reference = load_ornet(run / "ornet.pt").state_dict(), load_ornet(straight / "ornet.pt").state_dict()
     for name, tensor in reference.items():
         torch.testing.assert_close(resumed[name], tensor, msg=name)
+
+
+def test_fine_tuning_starts_from_exported_weights_and_takes_their_settings(tmp_path, masks_file):
+    threads = torch.get_num_threads()
+    base, tuned = tmp_path / "base", tmp_path / "tuned"
+    try:
+        assert train_main(["--out", str(base), "--masks", str(masks_file), *TINY,
+                           "--contrastive-steps", "2", "--decoder-steps", "2"]) == 0
+        # No model settings given: the defaults (size 64, ...) must not apply; lr 0 keeps the weights.
+        assert train_main(["--out", str(tuned), "--masks", str(masks_file), "--init", str(base / "ornet.pt"),
+                           "--batch", "8", "--threads", "1", "--lr", "0",
+                           "--contrastive-steps", "0", "--decoder-steps", "1"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    config = json.loads((tuned / "config.json").read_text())
+    assert (config["size"], config["widths"], config["init"]) == (32, [8, 16], str(base / "ornet.pt"))
+    start, end = load_ornet(base / "ornet.pt").state_dict(), load_ornet(tuned / "ornet.pt").state_dict()
+    for name, tensor in start.items():
+        if "running" not in name and "num_batches" not in name:  # batch-norm statistics move in train mode
+            torch.testing.assert_close(end[name], tensor, msg=name)

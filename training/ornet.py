@@ -32,7 +32,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from interorder_rt.io.atomic import atomic_torch_save, atomic_write_bytes
-from interorder_rt.models.ornet import ORNet, ORNetConfig, export_checkpoint
+from interorder_rt.models.ornet import ORNet, ORNetConfig, export_checkpoint, load_ornet
 from training import distributed
 from training.checkpoint import CsvLog, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from training.contrastive import KeyQueue, gather_keys, info_nce, make_key_encoder, momentum_update
@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="run folder (config, checkpoint, log, exported weights)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--export", help="also write the exported inference weights here")
+    p.add_argument("--init", help="start from these exported ORNet weights (fine-tuning); the model settings are theirs")
     data = p.add_argument_group("data (modal masks only)")
     source = data.add_mutually_exclusive_group()
     source.add_argument("--cocoa", help="COCOA annotation file instead of synthetic scenes")
@@ -138,6 +139,11 @@ class Trainer:
         return ImitationSampler(pool, self.model.config, front_probability=c["front_probability"])
 
     # -- checkpoints ---------------------------------------------------------------------------
+    def init_from(self, path: str) -> None:
+        """Start from exported weights: the model, and the key encoder as a copy of its encoder."""
+        self.model.load_state_dict(load_ornet(path).state_dict())
+        self.key_encoder.load_state_dict(self.model.encoder.state_dict())
+
     def load(self, path: Path) -> None:
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])
@@ -259,9 +265,9 @@ class Trainer:
         return info_nce(queries, keys, self.queue.keys.clone(), self.config["tau"]), keys
 
     def completion_loss(self, net: nn.Module, sampler: ImitationSampler, batch: int, device) -> torch.Tensor:
+        """Weighted BCE of the completed mask against the un-erased target."""
         (view,) = sampler.batch(self.rng, batch, views=1)
         logits = net(view["input"].to(device))
-        """Weighted BCE of the completed mask against the un-erased target."""
         return F.binary_cross_entropy_with_logits(logits, view["label"].to(device), weight=view["weight"].to(device))
 
     def export(self, extra: str | None) -> None:
@@ -275,6 +281,8 @@ def resolve_config(args: argparse.Namespace, run_dir: Path) -> dict:
     """The run's settings: saved ones on --resume (with this call's run settings), else the arguments."""
     given = vars(args)
     if not args.resume:
+        if args.init:  # the model settings are those of the weights being fine-tuned
+            given.update(load_ornet(args.init).config.to_dict())
         return given
     saved_path = run_dir / "config.json"
     if not saved_path.is_file():
@@ -297,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         trainer = Trainer(config, context, run_dir)
         if args.resume:
             trainer.load(run_dir / "checkpoint.pt")
+        elif config.get("init"):
+            trainer.init_from(config["init"])
         if context.is_main:
             if not args.resume:
                 atomic_write_bytes(run_dir / "config.json", json.dumps(config, indent=2).encode())
