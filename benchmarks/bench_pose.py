@@ -77,7 +77,7 @@ def test_global_affine_baseline(benchmark, case):
 
 def quality_report(pairs: int = PAIRS, size: int = 256) -> None:
     """Print mean / median / min silhouette IoU and mean mask-SSIM against the ground truth."""
-    from interorder_rt.eval.transfer import mask_ssim
+    from interorder_rt.eval.image_metrics import mask_ssim
 
     methods = {"PartWarp": PartWarp(), "global affine": global_affine}
     scores = {name: ([], []) for name in methods}
