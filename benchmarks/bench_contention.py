@@ -1,11 +1,12 @@
-"""The order stage on an idle and on a busy machine, with spinning and with sleeping OpenMP waiters.
+"""The order stage on an idle and on a busy machine, with spinning and with sleeping worker threads.
 
 The frame of ``bench_order_recovery`` (8 instances, 256 x 256) goes through ``OrderRecovery`` on 2
-threads, once on an idle machine and once while two other processes keep both cores busy (a video
-decoder, a second job). torch's OpenMP runtime reads ``OMP_WAIT_POLICY`` once, when it loads, so
-each policy runs in its own worker process; a round is one request to the worker and its answer.
-``ACTIVE`` (threads spin while they wait: the fastest on an idle machine) is each group's
-baseline; ``PASSIVE`` (they sleep) is what the README advises for shared machines.
+threads with each backend, once on an idle machine and once while two other processes keep both
+cores busy (a video decoder, a second job). ``OMP_WAIT_POLICY`` sets whether waiting threads spin
+(``ACTIVE``: the fastest on an idle machine) or sleep (``PASSIVE``: what the README advises for
+shared machines); torch's OpenMP runtime reads it once, when it loads, and the onnxruntime backend
+follows it too, so each setting runs in its own worker process. A round is one request to the
+worker and its answer; ``ACTIVE`` is each group's baseline.
 Run: ``python -m pytest benchmarks/bench_contention.py``.
 """
 
@@ -19,13 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from interorder_rt.backends import onnx_runtime
+
 WORKER = """
 import sys
 import numpy as np
 from interorder_rt import MaskSet, OrderRecovery
 
 masks = MaskSet(np.load(sys.argv[1]))
-recovery = OrderRecovery(threads=int(sys.argv[2]))
+recovery = OrderRecovery(threads=int(sys.argv[2]), backend=sys.argv[3])
 recovery(masks)
 print("ready", flush=True)
 for _ in sys.stdin:
@@ -37,10 +40,10 @@ for _ in sys.stdin:
 class OrderWorker:
     """A process that runs the order stage on one frame each time it is asked."""
 
-    def __init__(self, frame_file: Path, policy: str, threads: int) -> None:
+    def __init__(self, frame_file: Path, policy: str, threads: int, backend: str) -> None:
         env = {**os.environ, "OMP_WAIT_POLICY": policy}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(frame_file), str(threads)],
+            [sys.executable, "-c", WORKER, str(frame_file), str(threads), backend],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
         if self.process.stdout.readline().strip() != "ready":
@@ -75,13 +78,16 @@ def other_load(request):
 
 
 @pytest.mark.parametrize("policy", ["ACTIVE", "PASSIVE"])
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
 @pytest.mark.parametrize("other_load", [0, 2], indirect=True, ids=["idle", "both-cores-busy"])
 @pytest.mark.benchmark(group="order-stage-under-load")
-def test_order_stage_under_load(benchmark, frame_file, torch_threads, other_load, policy):
-    worker = OrderWorker(frame_file, policy, torch_threads)
+def test_order_stage_under_load(benchmark, frame_file, torch_threads, other_load, backend, policy):
+    if backend == "onnxruntime" and not onnx_runtime.available():
+        pytest.skip("onnx / onnxruntime not installed")
+    worker = OrderWorker(frame_file, policy, torch_threads, backend)
     try:
         benchmark.extra_info.update(
-            ratio_group=f"order stage, N=8 at 256², {other_load} other busy processes on 2 cores",
+            ratio_group=f"order stage ({backend}), N=8 at 256², {other_load} other busy processes on 2 cores",
             route=f"wait {policy.lower()}",
             baseline=policy == "ACTIVE",
         )

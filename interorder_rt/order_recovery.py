@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from interorder_rt.backends import onnx_runtime
 from interorder_rt.models.ornet import ORNet, build_input, fuse_batchnorm, load_ornet
 from interorder_rt.ops import MaskSet, OrderResult, growth_counts, layering_from_order, order_from_growth
 
@@ -93,8 +94,11 @@ class OrderRecovery:
     """Pairwise occlusion order (and optionally amodal masks) of one frame's instances.
 
     ``weights``: an exported ORNet checkpoint (None: the shipped ``weights/ornet.pt``).
-    ``threads``: intra-op threads used during the forward pass (None: ``min(4, current)``); the
-    caller's setting is restored afterwards.
+    ``backend``: what runs the net: ``"torch"``, ``"onnxruntime"`` (CPU only, faster there) or
+    ``"auto"`` (ONNX Runtime on the CPU when it is installed, else torch); ``self.backend`` says
+    which one was taken.
+    ``threads``: CPU threads of the forward pass (None: ``min(4, torch.get_num_threads())``); with
+    torch, the caller's setting is restored afterwards.
     ``threshold``: probability above which a crop pixel belongs to the completed mask.
     """
 
@@ -103,6 +107,7 @@ class OrderRecovery:
         weights: str | Path | None = None,
         device: str = "cpu",
         *,
+        backend: str = "auto",
         threads: int | None = None,
         threshold: float = 0.5,
     ) -> None:
@@ -110,12 +115,17 @@ class OrderRecovery:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
         self.weights = Path(weights) if weights is not None else SHIPPED_WEIGHTS
         self.device = torch.device(device)
+        self.backend = onnx_runtime.resolve_backend(backend, self.device)
         network = load_ornet(self.weights)
         self.config = network.config
         self.model: ORNet = fuse_batchnorm(network).to(self.device, memory_format=torch.channels_last)
         self.threads = threads
         self.threshold = float(threshold)
         self._logit_threshold = float(np.log(threshold / (1.0 - threshold)))
+        self._onnx: onnx_runtime.OnnxRuntimeModel | None = None
+        if self.backend == "onnxruntime":
+            example = torch.zeros(1, self.config.in_channels, self.config.size, self.config.size)
+            self._onnx = onnx_runtime.OnnxRuntimeModel(self.model.cpu(), example, self._threads())
 
     def __call__(self, masks, image: np.ndarray | None = None, *, amodal: bool = False) -> OrderResult:
         """Order of the instances in ``masks`` (a MaskSet or (N, H, W) bool array).
@@ -184,15 +194,17 @@ class OrderRecovery:
         else:
             occluder_crops = np.logical_or.reduceat(each, np.cumsum([0, *counts[:-1]]), axis=0)
         rgb = crop_image(image, boxes, size) if image is not None else None
-        x = build_input(target_crops, occluder_crops, rgb).to(self.device, memory_format=torch.channels_last)
+        x = build_input(target_crops, occluder_crops, rgb)
+        if self._onnx is not None:
+            return self._onnx(x.numpy()), target_crops, occluder_crops
         with _torch_threads(self._threads()), torch.inference_mode():
-            logits = self.model(x).float().cpu().numpy()
+            logits = self.model(x.to(self.device, memory_format=torch.channels_last)).float().cpu().numpy()
         return logits, target_crops, occluder_crops
 
     def _threads(self) -> int | None:
         if self.device.type != "cpu":
             return None
-        return self.threads if self.threads is not None else min(4, torch.get_num_threads())
+        return self.threads if self.threads is not None else onnx_runtime.default_threads()
 
     def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray) -> np.ndarray:
         """Each instance's modal mask, OR-ed with its completion against the union of its occluders."""

@@ -86,6 +86,19 @@ def test_complete_many_matches_one_by_one(scene, completer):
         assert np.abs(batched[n].astype(int) - single).max() <= 1  # batched float sums may round apart
 
 
+def test_backends_fill_alike(scene, completer):
+    if completer.backend != "onnxruntime":
+        pytest.skip("onnx / onnxruntime not installed")
+    on_torch = ContentCompletion(backend="torch")
+    inst = _occluded(scene)
+    np.testing.assert_allclose(on_torch.complete(scene.image, inst.modal, inst.amodal),
+                               completer.complete(scene.image, inst.modal, inst.amodal), atol=1)
+    np.testing.assert_allclose(on_torch.fill_background(scene.image, inst.modal),
+                               completer.fill_background(scene.image, inst.modal), atol=1)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        ContentCompletion(backend="tensorrt")
+
+
 def test_bad_inputs_raise_clear_errors(scene, completer):
     inst = scene.instances[0]
     with pytest.raises(TypeError, match="uint8"):

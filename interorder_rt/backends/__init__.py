@@ -1,0 +1,1 @@
+"""Inference backends for the runtime's nets, besides eager torch."""
