@@ -2,10 +2,11 @@
 
 The frame of ``bench_order_recovery`` (8 instances, 256 x 256) goes through ``OrderRecovery`` on 2
 threads with each backend, once on an idle machine and once while two other processes keep both
-cores busy (a video decoder, a second job). ``OMP_WAIT_POLICY`` sets whether waiting threads spin
-(``ACTIVE``: the fastest on an idle machine) or sleep (``PASSIVE``: what the README advises for
-shared machines); torch's OpenMP runtime reads it once, when it loads, and the onnxruntime backend
-follows it too, so each setting runs in its own worker process. A round is one request to the
+cores busy (a video decoder, a second job). ``OMP_WAIT_POLICY`` sets whether waiting OpenMP threads
+spin (``ACTIVE``: the fastest on an idle machine) or sleep (``PASSIVE``: what the README advises
+for shared machines). It governs torch's threads and the mask kernels'; ONNX Runtime's own threads
+never spin (``interorder_rt.backends.onnx_runtime``). The OpenMP runtime reads the policy once,
+when it loads, so each setting runs in its own worker process. A round is one request to the
 worker and its answer; ``ACTIVE`` is each group's baseline.
 Run: ``python -m pytest benchmarks/bench_contention.py``.
 """

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -212,3 +215,13 @@ def test_video_command_rejects_a_frame_count_mismatch(tmp_path, capsys):
     assert main(args) == 2
     assert "1 annotation" in capsys.readouterr().err
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_command_lets_openmp_threads_sleep_unless_told_otherwise(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = "import os, sys, interorder_rt.cli.main; print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == [expected, "False"]  # set before torch is loaded, so it takes effect

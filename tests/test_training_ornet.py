@@ -279,3 +279,14 @@ def test_fine_tuning_starts_from_exported_weights_and_takes_their_settings(tmp_p
     for name, tensor in start.items():
         if "running" not in name and "num_batches" not in name:  # batch-norm statistics move in train mode
             torch.testing.assert_close(end[name], tensor, msg=name)
+
+
+def test_the_ablation_leaves_stage_one_out(tmp_path, masks_file):
+    threads = torch.get_num_threads()
+    run = tmp_path / "nocon"
+    try:
+        assert train_main(["--out", str(run), "--masks", str(masks_file), *TINY, "--no-contrastive",
+                           "--contrastive-steps", "5", "--decoder-steps", "3"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert [(r["stage"], int(r["global_step"])) for r in _log(run)] == [("end_to_end", k) for k in (1, 2, 3)]

@@ -5,8 +5,9 @@ from the momentum encoder E_k (``--momentum``); a positive pair is one target un
 occluders. Stage 2 ("decoder"): the decoder learns, on top of E_q, to complete the target with
 a weighted BCE; E_q is frozen with ``--encoder-lr-scale 0``, else trained at that fraction of the
 learning rate (default 1.0: lower fractions measured worse at a CPU-sized budget, see
-interorder_rt/weights/ORNET_CARD.md). ``--no-contrastive`` is the ablation: one end-to-end stage of
-``--contrastive-steps + --decoder-steps`` steps, no stage 1.
+interorder_rt/weights/ORNET_CARD.md). ``--no-contrastive`` is the ablation: stage 1 is left out
+and stage 2 trains encoder and decoder end to end for ``--decoder-steps`` steps (add stage 1's
+steps to them for a comparison at equal step count). ``--init`` fine-tunes exported weights.
 
 Runs as one process or under ``torchrun --nproc_per_node=K`` (DistributedDataParallel; gloo on
 CPU, nccl on GPU; ``--batch`` is per process). The run folder holds ``config.json``,
@@ -84,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def stage_plan(config: dict) -> list[tuple[str, int]]:
     """The (stage name, steps) sequence of a run."""
     if config["no_contrastive"]:
-        return [("end_to_end", config["contrastive_steps"] + config["decoder_steps"])]
+        return [("end_to_end", config["decoder_steps"])]
     return [("contrastive", config["contrastive_steps"]), ("decoder", config["decoder_steps"])]
 
 

@@ -1,14 +1,21 @@
 """``interorder`` entry point: one sub-command per module, each with ``register(subparsers)``.
 
 A sub-command module keeps its heavy imports inside the function it runs, so that
-``interorder --help`` stays fast.
+``interorder --help`` stays fast, and so that the OpenMP setting below comes before torch loads.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# The command's process runs ORNet and MNet in ONNX Runtime beside the OpenMP threads of torch and
+# of the mask kernels. OpenMP threads that sleep rather than spin while they wait measured faster
+# there on an idle machine and far steadier on a busy one (benchmarks/bench_contention.py). The
+# runtime reads this once, when torch loads it; a setting of the user's wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 COMMANDS = ["demo", "synth", "eval", "transfer", "video"]
 
