@@ -56,6 +56,9 @@ class Engine:
     ``PoseTransfer`` (default: the training-free ``PartWarp``); ``completion`` fills hidden content
     and background (default: MNet, ``ContentCompletion``). Defaults load the shipped weights.
 
+    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) runs the default ORNet and MNet
+    (``OrderRecovery`` explains the choice).
+
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
     person (``interorder_rt.compose.layering`` explains why). 0 trusts every recovered relation.
@@ -63,7 +66,7 @@ class Engine:
 
     def __init__(
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
-        *, min_evidence: float = 2e-4,
+        *, min_evidence: float = 2e-4, backend: str = "auto",
     ) -> None:
         if min_evidence < 0:
             raise ValueError(f"min_evidence must be non-negative, got {min_evidence}")
@@ -72,7 +75,7 @@ class Engine:
         if order is None:
             from interorder_rt.order_recovery import OrderRecovery
 
-            order = OrderRecovery(device=device)
+            order = OrderRecovery(device=device, backend=backend)
         if pose is None:
             from interorder_rt.pose.warp import PartWarp
 
@@ -80,7 +83,7 @@ class Engine:
         if completion is None:
             from interorder_rt.completion import ContentCompletion
 
-            completion = ContentCompletion(device=device)
+            completion = ContentCompletion(device=device, backend=backend)
         self.order = order
         self.pose = pose
         self.completion = completion

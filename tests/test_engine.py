@@ -278,6 +278,13 @@ def test_bad_sources_raise_clear_errors(engine, pair):
         engine.set_source(src.image, src.modal[x], np.full((18, 2), np.nan, np.float32))
 
 
+def test_backend_reaches_the_default_stages():
+    engine = Engine(backend="torch")
+    assert (engine.order.backend, engine.completion.backend) == ("torch", "torch")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        Engine(backend="tensorrt")
+
+
 def test_engine_options_are_checked():
     with pytest.raises(ValueError, match="min_evidence"):
         Engine(min_evidence=-1.0)
