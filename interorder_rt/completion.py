@@ -174,8 +174,9 @@ def _check_mask(name: str, mask: np.ndarray, image: np.ndarray, stacked: bool = 
 class ContentCompletion:
     """MNet inference: ``complete`` an occluded instance, ``fill_background`` under a removed one.
 
-    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) and ``threads`` choose what runs the
-    net, as for ``OrderRecovery``; ``self.backend`` says which one was taken.
+    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) chooses what runs the net, as for
+    ``OrderRecovery``; ``self.backend`` says which one was taken. ``threads`` sets ONNX Runtime's
+    threads (None: ``min(4, torch.get_num_threads())``); torch runs on the caller's setting.
     """
 
     def __init__(

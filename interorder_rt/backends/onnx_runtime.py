@@ -76,7 +76,6 @@ class OnnxRuntimeModel:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.threads = threads
         self.session = onnxruntime.InferenceSession(
             export_onnx(model.eval(), example), options, providers=["CPUExecutionProvider"]
         )

@@ -38,10 +38,11 @@ def joint_occluders(masks: np.ndarray, person: int, keypoints: np.ndarray, margi
     kernel = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
     near_person = cv2.dilate(masks[person].astype(np.uint8), kernel)[points[:, 1], points[:, 0]].astype(bool)
     points = points[~near_person]
-    for k in range(n):
-        if k != person and len(points):
-            inside = cv2.erode(masks[k].astype(np.uint8), kernel)
-            hidden[k] = bool(inside[points[:, 1], points[:, 0]].any())
+    on_mask = masks[:, points[:, 1], points[:, 0]].any(axis=1)  # only these can hold a joint well inside
+    on_mask[person] = False
+    for k in np.flatnonzero(on_mask):
+        inside = cv2.erode(masks[k].astype(np.uint8), kernel)
+        hidden[k] = bool(inside[points[:, 1], points[:, 0]].any())
     return hidden
 
 
