@@ -62,7 +62,8 @@ class LoadedNet:
         return self.run(x)
 
 
-def _torch_model(kind: str, weights: Path) -> nn.Module:
+def torch_model(kind: str, weights: Path) -> nn.Module:
+    """The eval-mode torch ORNet (batch norm folded) or MNet of a checkpoint."""
     if kind == "ornet":
         from interorder_rt.models.ornet import fuse_batchnorm, load_ornet
 
@@ -91,8 +92,8 @@ def load_net(kind: str, weights: str | Path, device: str | torch.device = "cpu",
              threads: int | None = None) -> LoadedNet:
     """Load ``kind`` ("ornet" or "mnet") from ``weights`` onto the chosen backend.
 
-    ``threads``: CPU threads of ONNX Runtime, and of torch on the CPU (None: torch's setting,
-    at most 4, for ONNX Runtime; the caller's setting for torch).
+    ``threads``: CPU threads of ONNX Runtime (None: ``min(4, torch.get_num_threads())``) and of
+    torch on the CPU (None: the caller's setting).
     """
     device = torch.device(device)
     onnx_weights = onnx_models.is_onnx_path(weights)
@@ -102,7 +103,7 @@ def load_net(kind: str, weights: str | Path, device: str | torch.device = "cpu",
         exported = onnx_models.read_onnx(weights, kind)
         config, model, onnx, precision = _config(kind, exported.config), None, exported.data, exported.precision
     else:
-        model = _torch_model(kind, Path(weights))
+        model = torch_model(kind, Path(weights))
         config, precision = model.config, "fp32"
         onnx = onnx_models.to_onnx(model) if chosen in ("onnxruntime", "tensorrt") else b""
     shape = onnx_models.input_shape(kind, config)

@@ -29,18 +29,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 from interorder_rt.backends import onnx_models
+from interorder_rt.backends.agreement import TOLERANCE, disagreement, fixed_batch, output_view
 from interorder_rt.backends.batching import Batching, pieces
 from interorder_rt.backends.engine_cache import EngineCache, EngineKey
 
 MIN_VERSION = 10
-# Largest |engine - torch| allowed on the fixed batch, in output units (ORNet: mask probability
-# after the sigmoid; MNet: RGB in [0, 1]). FP16 ONNX against FP32 ONNX in ONNX Runtime differs by
-# less than half of the FP16 figure on the shipped weights (tests/test_export.py).
-TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2}
 WORKSPACE_BYTES = 1 << 30
 
 
@@ -61,37 +57,6 @@ def import_tensorrt() -> Any:
     if major < MIN_VERSION:
         raise ImportError(f"the tensorrt backend needs TensorRT >= {MIN_VERSION}, found {tensorrt.__version__}")
     return tensorrt
-
-
-def disagreement(reference: np.ndarray, candidate: np.ndarray, tolerance: float) -> str | None:
-    """Why ``candidate`` does not match ``reference`` within ``tolerance`` (max abs), or None."""
-    if candidate.shape != reference.shape:
-        return f"output shape {candidate.shape} differs from torch's {reference.shape}"
-    bad = ~np.isfinite(candidate)
-    if bad.any():
-        return f"{int(bad.sum())} of {candidate.size} outputs are NaN or infinite"
-    worst = float(np.abs(candidate.astype(np.float64) - reference).max(initial=0.0))
-    if worst > tolerance:
-        return f"outputs differ from torch's by up to {worst:.3g} (tolerance {tolerance:g})"
-    return None
-
-
-def fixed_batch(kind: str, item_shape: tuple[int, ...], batch: int, seed: int = 0) -> torch.Tensor:
-    """A deterministic (batch, C, S, S) input like the real ones: blocky 0/1 masks in the mask
-    channels (ORNet: 0, 1; MNet: 3, 4), smooth values in [0, 1] elsewhere."""
-    generator = torch.Generator().manual_seed(seed)
-    c, s, _ = item_shape
-    coarse = torch.rand(batch, c, max(s // 8, 1), max(s // 8, 1), generator=generator)
-    x = torch.nn.functional.interpolate(coarse, size=(s, s), mode="bilinear", align_corners=False)
-    masks = (0, 1) if kind == "ornet" else (3, 4)
-    x[:, masks] = (x[:, masks] > 0.5).float()
-    return x
-
-
-def _output_view(kind: str, y: torch.Tensor) -> np.ndarray:
-    """What the comparison looks at: ORNet logits as probabilities, MNet RGB as it is."""
-    y = y.float()
-    return (torch.sigmoid(y) if kind == "ornet" else y).cpu().numpy().astype(np.float64)
 
 
 @dataclass
@@ -124,6 +89,7 @@ class TensorRTNet:
         self.logger = self.trt.Logger(self.trt.Logger.WARNING)
         self.cache = cache or EngineCache()
         self.key = EngineKey.for_model(onnx, str(self.trt.__version__), *self._gpu(), precision, batching.profile())
+        self.plan_path = self.cache.engine_path(kind, self.key)
         blob, built = self.cache.load_or_build(kind, self.key, lambda: self._build(onnx))
         self.engine = self._deserialize(blob)
         if self.engine is None and not built:  # a cached file TensorRT cannot read: build anew
@@ -173,8 +139,8 @@ class TensorRTNet:
     def _verify(self, reference: Callable[[torch.Tensor], torch.Tensor]) -> None:
         x = fixed_batch(self.kind, self.item_shape, self.key.profile.opt)
         with torch.inference_mode():
-            expected = _output_view(self.kind, reference(x))
-        got = _output_view(self.kind, self(x.to(self.device)))
+            expected = output_view(self.kind, reference(x))
+        got = output_view(self.kind, self(x))
         reason = disagreement(expected, got, TOLERANCE[self.precision])
         if reason is not None:
             self.cache.discard(self.kind, self.key)
