@@ -202,3 +202,13 @@ def test_build_input_takes_tensors_like_arrays():
     expected = build_input(target, occluder, rgb)
     got = build_input(torch.from_numpy(target), torch.from_numpy(occluder), torch.from_numpy(rgb))
     torch.testing.assert_close(got, expected)
+
+
+def test_build_info_says_what_ran_on_a_gpu():
+    import interorder_rt
+
+    info = interorder_rt.build_info()
+    assert set(info["gpu_paths_run"]) == {"cuda_kernels", "torch_cuda_graphs", "tensorrt", "cupy_frames"}
+    assert info["gpu_paths_run"]["tensorrt"] is False  # TensorRT has never run here
+    assert info["torch_cuda"] in (True, False)  # torch is imported by now
+    assert info["onnxruntime_version"] is not None

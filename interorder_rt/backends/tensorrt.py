@@ -90,10 +90,12 @@ class TensorRTNet:
         self.cache = cache or EngineCache()
         self.key = EngineKey.for_model(onnx, str(self.trt.__version__), *self._gpu(), precision, batching.profile())
         self.plan_path = self.cache.engine_path(kind, self.key)
-        blob, built = self.cache.load_or_build(kind, self.key, lambda: self._build(onnx))
-        self.engine = self._deserialize(blob)
-        if self.engine is None and not built:  # a cached file TensorRT cannot read: build anew
-            self.engine = self._deserialize(self.cache.store(kind, self.key, self._build(onnx)))
+        self.runtime = self.trt.Runtime(self.logger)  # must outlive the engine
+        with torch.cuda.device(self.device):
+            blob, built = self.cache.load_or_build(kind, self.key, lambda: self._build(onnx))
+            self.engine = self.runtime.deserialize_cuda_engine(blob)
+            if self.engine is None and not built:  # a cached file TensorRT cannot read: build anew
+                self.engine = self.runtime.deserialize_cuda_engine(self.cache.store(kind, self.key, self._build(onnx)))
         if self.engine is None:
             raise RuntimeError(f"TensorRT could not deserialize the {kind} engine it built")
         self.input_dtype = self._torch_dtype(onnx_models.INPUT)
@@ -125,9 +127,6 @@ class TensorRTNet:
             raise RuntimeError(f"TensorRT failed to build the {self.kind} engine (see its log above)")
         self.cache.write_timing_cache(self.key, bytes(memoryview(config.get_timing_cache().serialize())))
         return bytes(memoryview(serialized))
-
-    def _deserialize(self, blob: bytes) -> Any:
-        return self.trt.Runtime(self.logger).deserialize_cuda_engine(blob)
 
     def _torch_dtype(self, name: str) -> torch.dtype:
         dtypes = {self.trt.DataType.FLOAT: torch.float32, self.trt.DataType.HALF: torch.float16}
@@ -167,7 +166,8 @@ class TensorRTNet:
             self._enqueue(context, stream)  # the plain enqueue TensorRT wants before a capture
         torch.cuda.current_stream(self.device).wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, stream=stream):
+        # thread_local: other threads may run their own contexts while this one captures.
+        with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
             self._enqueue(context, stream)
         return _Bucket(context, x, y, graph)
 
@@ -179,11 +179,12 @@ class TensorRTNet:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, self.input_dtype, non_blocking=True)
         out = []
-        for start, stop, size in pieces(len(x), self.batching.buckets):
-            bucket = self._bucket(size)
-            bucket.input[: stop - start].copy_(x[start:stop])
-            bucket.graph.replay()
-            out.append(bucket.output[: stop - start].float())
+        with torch.cuda.device(self.device):
+            for start, stop, size in pieces(len(x), self.batching.buckets):
+                bucket = self._bucket(size)
+                bucket.input[: stop - start].copy_(x[start:stop])
+                bucket.graph.replay()
+                out.append(bucket.output[: stop - start].float())
         if not out:
             shape = (0, *self.item_shape[1:]) if self.kind == "ornet" else (0, 3, *self.item_shape[1:])
             return torch.empty(shape, device=self.device)
