@@ -212,3 +212,13 @@ def test_build_info_says_what_ran_on_a_gpu():
     assert info["gpu_paths_run"]["tensorrt"] is False  # TensorRT has never run here
     assert info["torch_cuda"] in (True, False)  # torch is imported by now
     assert info["onnxruntime_version"] is not None
+
+
+def test_output_image_follows_the_input_kind():
+    from interorder_rt.backends.device_arrays import like, to_host
+
+    image = np.zeros((4, 5, 3), np.uint8)
+    assert like(image + 1, image).dtype == np.uint8 and isinstance(like(image, image), np.ndarray)
+    as_torch = like(image + 1, torch.zeros(4, 5, 3, dtype=torch.uint8))
+    assert isinstance(as_torch, torch.Tensor) and as_torch.device.type == "cpu" and int(as_torch.max()) == 1
+    assert to_host(image) is image  # host arrays pass through untouched
