@@ -41,7 +41,7 @@ build="${GPU_CHECK_BUILD:-auto}"
 if [ "$build" = always ] || { [ "$build" = auto ] && [ "$gpu" = 1 ]; }; then
   if ! command -v nvcc >/dev/null && [ -z "${CUDACXX:-}" ]; then
     echo "FAILED: no nvcc on the PATH (nor CUDACXX): cannot build the CUDA kernels"; status=1
-  elif ! INTERORDER_CUDA=ON timeout "$(budget 200)" "$python" setup.py build_ext --inplace > "$out/build.log" 2>&1; then
+  elif ! INTERORDER_CUDA=ON timeout "$(budget 240)" "$python" setup.py build_ext --inplace > "$out/build.log" 2>&1; then
     echo "FAILED: the CUDA build failed or ran out of time; its last lines:"; tail -20 "$out/build.log"; status=1
   else
     echo "built (log: build.log)"

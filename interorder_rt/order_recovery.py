@@ -17,6 +17,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.backends import onnx_runtime, select
+from interorder_rt.backends.device_arrays import as_tensor
 from interorder_rt.models.ornet import build_input
 from interorder_rt.ops import MaskSet, OrderResult, growth_counts, layering_from_order, order_from_growth
 from interorder_rt.ops.inputs import host_masks, is_device
@@ -192,7 +193,7 @@ class OrderRecovery:
 
     def _tensor(self, array: Any) -> torch.Tensor:
         """A NumPy array, torch tensor or CUDA array (``__cuda_array_interface__``) on the net's device."""
-        return torch.as_tensor(array, device=self.device)
+        return as_tensor(array, self.device)
 
     def _on_device(self, masks: Any) -> Any:
         """Host masks uploaded once for a CUDA net, so the CUDA kernels pack and crop them."""

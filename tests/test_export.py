@@ -86,6 +86,13 @@ def test_order_recovery_takes_the_onnx_file_back(exported):
         assert (a.amodal != b.amodal).sum() <= 2
 
 
+def test_fp16_onnx_gives_the_fp32_order(exported):
+    on_fp32, on_fp16 = OrderRecovery(exported / "ornet.onnx"), OrderRecovery(exported / "ornet.fp16.onnx")
+    for seed in range(3):
+        modal = generate_scene(seed, height=128, width=128).modal
+        np.testing.assert_array_equal(on_fp16(modal).order, on_fp32(modal).order)
+
+
 def test_content_completion_takes_the_onnx_file_back(exported):
     scene = generate_scene(3, height=128, width=128)
     hole = scene.modal[0]

@@ -72,3 +72,19 @@ def like(output: np.ndarray, original: Any) -> Any:
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(output)).to(_torch_view(original).device)
+
+
+def as_tensor(array: Any, device: Any) -> Any:
+    """A NumPy array, torch tensor or CUDA array as a torch tensor on ``device``, shared where it can be.
+
+    For a ``__cuda_array_interface__`` array made on another stream (the ``stream`` its producer
+    names), torch's current stream first waits for that stream, so no kernel reads it early.
+    """
+    import torch
+
+    device = torch.device(device)
+    if not _torch(array) and hasattr(array, "__cuda_array_interface__") and device.type == "cuda":
+        stream = array.__cuda_array_interface__.get("stream")
+        if stream:
+            torch.cuda.current_stream(device).wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
+    return torch.as_tensor(array, device=device)
