@@ -32,11 +32,6 @@ def available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
-def export_onnx(model: nn.Module, example: torch.Tensor) -> bytes:
-    """``model`` (eval mode) as an ONNX graph with one input ``x`` and one output ``y``; batch is dynamic."""
-    return trace_to_onnx(model, example)
-
-
 class OnnxRuntimeModel:
     """A net run by ONNX Runtime on ``threads`` CPU threads: float32 array in, float32 array out.
 
@@ -45,7 +40,7 @@ class OnnxRuntimeModel:
     """
 
     def __init__(self, model: nn.Module, example: torch.Tensor, threads: int) -> None:
-        self._open(export_onnx(model.eval(), example), threads)
+        self._open(trace_to_onnx(model.eval(), example), threads)
 
     @classmethod
     def from_onnx(cls, data: bytes, threads: int) -> "OnnxRuntimeModel":

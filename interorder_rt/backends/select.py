@@ -47,14 +47,13 @@ def resolve_backend(backend: str, device: torch.device, onnx_weights: bool = Fal
 class LoadedNet:
     """A net ready to run: its settings, the backend that runs it, and the call itself.
 
-    ``run`` takes a (B, C, S, S) float32 tensor (any device) and returns float32 on ``device``
-    (the CPU for ONNX Runtime). ``model`` is the torch model, None for ONNX weights.
+    ``run`` takes a (B, C, S, S) float32 tensor (any device) and returns float32 on the net's
+    device (the CPU for ONNX Runtime). ``model`` is the torch model, None for ONNX weights.
     """
 
     kind: str
     config: Any
     backend: str
-    device: torch.device
     model: nn.Module | None
     run: Net
 
@@ -101,7 +100,11 @@ def load_net(kind: str, weights: str | Path, device: str | torch.device = "cpu",
     cpu_threads = threads if threads is not None else onnx_runtime.default_threads()
     if onnx_weights:
         exported = onnx_models.read_onnx(weights, kind)
-        config, model, onnx, precision = _config(kind, exported.config), None, exported.data, exported.precision
+        try:
+            config = _config(kind, exported.config)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{weights}: its interorder.config metadata does not fit {kind}: {exc}") from exc
+        model, onnx, precision = None, exported.data, exported.precision
     else:
         model = torch_model(kind, Path(weights))
         config, precision = model.config, "fp32"
@@ -120,4 +123,4 @@ def load_net(kind: str, weights: str | Path, device: str | torch.device = "cpu",
         run = CudaGraphNet(model, shape, device, BATCHING[kind])
     else:
         run = TorchNet(model, device, threads)
-    return LoadedNet(kind, config, chosen, device, model, run)
+    return LoadedNet(kind, config, chosen, model, run)
