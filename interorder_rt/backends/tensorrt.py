@@ -188,4 +188,4 @@ class TensorRTNet:
         if not out:
             shape = (0, *self.item_shape[1:]) if self.kind == "ornet" else (0, 3, *self.item_shape[1:])
             return torch.empty(shape, device=self.device)
-        return torch.cat(out)
+        return torch.cat(out)  # a copy: the static output buffers are overwritten by the next call

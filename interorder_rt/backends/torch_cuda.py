@@ -48,7 +48,7 @@ class CudaGraphNet:
         self.model = model.eval().to(device, memory_format=torch.channels_last)
         self._pool = torch.cuda.graph_pool_handle()
         self._lock = threading.Lock()  # one set of static buffers: one call at a time
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.cuda.device(device):
             # Largest first, so the smaller graphs reuse the pool memory the largest one took.
             self._graphs = {size: self._capture(size) for size in reversed(batching.buckets)}
 
@@ -69,7 +69,7 @@ class CudaGraphNet:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, torch.float32, non_blocking=True)
         out = []
-        with self._lock:
+        with self._lock, torch.cuda.device(self.device):
             for start, stop, size in pieces(len(x), self.batching.buckets):
                 graph, static_in, static_out = self._graphs[size]
                 static_in[: stop - start].copy_(x[start:stop])
@@ -77,4 +77,4 @@ class CudaGraphNet:
                 out.append(static_out[: stop - start].clone())
         if not out:
             return self.model(x.contiguous(memory_format=torch.channels_last)).float()
-        return torch.cat(out)
+        return out[0] if len(out) == 1 else torch.cat(out)
