@@ -81,8 +81,13 @@ def build_info() -> dict[str, Any]:
     Keys: ``extension`` (compiled core importable), ``extension_error`` (why not, else None),
     ``openmp``, ``num_threads``, ``cuda_compiled``, ``cuda_version`` ("13.0" or None),
     ``cuda_architectures`` (embedded SASS/PTX), ``cuda_driver_version``, ``gpu_count``,
-    ``gpu_usable``, ``backend`` (what MaskSet uses for host masks: "cpu" or "numpy").
+    ``gpu_usable``, ``backend`` (what MaskSet uses for host masks: "cpu" or "numpy"); and for
+    the nets' GPU backends (``interorder_rt.backends.availability``): ``tensorrt_version``,
+    ``cupy_version``, ``onnxruntime_version``, ``torch_cuda``, and ``gpu_paths_run``, which of the
+    GPU paths (CUDA kernels, torch CUDA graphs, TensorRT, CuPy frames) have run on a GPU.
     """
+    from interorder_rt.backends.availability import gpu_backends
+
     cuda = cuda_compiled()
     runtime = int(_C.cuda_runtime_version) if cuda else 0
     driver = int(_C.cuda_driver_version()) if cuda else 0
@@ -99,6 +104,7 @@ def build_info() -> dict[str, Any]:
         "gpu_count": devices,
         "gpu_usable": devices > 0,
         "backend": "cpu" if _C is not None else "numpy",
+        **gpu_backends(),
     }
 
 

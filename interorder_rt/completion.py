@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from interorder_rt.backends import onnx_runtime
+from interorder_rt.backends import select
 from interorder_rt.models.mnet import MNet, mnet_input
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnet.pt"
@@ -174,9 +174,10 @@ def _check_mask(name: str, mask: np.ndarray, image: np.ndarray, stacked: bool = 
 class ContentCompletion:
     """MNet inference: ``complete`` an occluded instance, ``fill_background`` under a removed one.
 
-    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) chooses what runs the net, as for
-    ``OrderRecovery``; ``self.backend`` says which one was taken. ``threads`` sets ONNX Runtime's
-    threads (None: ``min(4, torch.get_num_threads())``); torch runs on the caller's setting.
+    ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) chooses what runs
+    the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken. ``weights``: an
+    MNet checkpoint or an ONNX file written by ``interorder export``. ``threads`` sets the net's
+    CPU threads (None: ONNX Runtime ``min(4, torch.get_num_threads())``, torch the caller's setting).
     """
 
     def __init__(
@@ -184,21 +185,16 @@ class ContentCompletion:
         threads: int | None = None,
     ) -> None:
         self.device = torch.device(device)
-        self.backend = onnx_runtime.resolve_backend(backend, self.device)
-        self.net = MNet.from_checkpoint(DEFAULT_WEIGHTS if weights is None else weights).to(self.device)
-        self.crop_size = self.net.config.crop_size
-        self._onnx: onnx_runtime.OnnxRuntimeModel | None = None
-        if self.backend == "onnxruntime":
-            plane, colour = torch.zeros(1, 1, self.crop_size, self.crop_size), torch.zeros(1, 3, self.crop_size, self.crop_size)
-            example = mnet_input(colour, plane, plane, colour)
-            threads = threads if threads is not None else onnx_runtime.default_threads()
-            self._onnx = onnx_runtime.OnnxRuntimeModel(self.net, example, threads)
+        self._run = select.load_net("mnet", DEFAULT_WEIGHTS if weights is None else weights, self.device, backend, threads)
+        self.backend = self._run.backend
+        self.net: MNet | None = self._run.model
+        self.crop_size = self._run.config.crop_size
 
     @torch.inference_mode()
     def _corrections(self, crops: list[Crop]) -> np.ndarray:
         """(B, S, S, 3) float32: the net's fill of each crop minus the crop's classical fill."""
         x = crops_to_tensor(crops, self.device)
-        filled = torch.from_numpy(self._onnx(x.numpy())) if self._onnx is not None else self.net(x)
+        filled = self._run(x)
         return (filled - x[:, 5:8]).permute(0, 2, 3, 1).cpu().numpy()
 
     def complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ with each new person in its predecessor's slot (``interorder_rt.compose``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,7 +27,10 @@ from interorder_rt.compose import (
     plan_removal,
     with_joint_evidence,
 )
+from interorder_rt import _ext
+from interorder_rt.backends.device_arrays import like
 from interorder_rt.frame import Frame, as_image, as_masks
+from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
@@ -56,8 +60,12 @@ class Engine:
     ``PoseTransfer`` (default: the training-free ``PartWarp``); ``completion`` fills hidden content
     and background (default: MNet, ``ContentCompletion``). Defaults load the shipped weights.
 
-    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) runs the default ORNet and MNet
-    (``OrderRecovery`` explains the choice).
+    ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) runs the default
+    ORNet and MNet (``OrderRecovery`` explains the choice). On a CUDA ``device`` the Engine queues
+    its GPU work on a stream of its own (on the caller's when run under ``torch.cuda.stream``).
+    Frames may hold torch CUDA tensors or CuPy arrays: their masks are packed on the GPU, and the
+    output image comes back in the input image's kind and device
+    (``interorder_rt.backends.device_arrays`` says what still passes through the host).
 
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
@@ -89,6 +97,7 @@ class Engine:
         self.completion = completion
         self.min_evidence = float(min_evidence)
         self.source: SourcePerson | None = None
+        self.device, self._stream = _engine_stream(device)
 
     def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
         """Set the person to transfer (computed once, reused for every frame).
@@ -132,13 +141,15 @@ class Engine:
         """
         self._require_source()
         watch = _Stopwatch()
-        frame = _frame_from(frame, fields).checked()
-        with watch.stage("order"):
-            if order is None:
-                order = self._layered_for_merge(self._recover_order(frame), frame)
-            else:
-                order = _check_order(order, frame.masks)
-        return self._merge(frame, order, watch)
+        given = _frame_from(frame, fields)
+        frame = given.checked()
+        with self._on_stream():
+            with watch.stage("order"):
+                if order is None:
+                    order = self._layered_for_merge(self._recover_order(frame, _device_maskset(given.masks)), frame)
+                else:
+                    order = _check_order(order, frame.masks)
+            return _like_input(self._merge(frame, order, watch), given)
 
     def stream(
         self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4
@@ -152,14 +163,25 @@ class Engine:
         smoother = OrderSmoother(alpha=alpha, margin=margin)
         for item in frames:
             watch = _Stopwatch()
-            frame = (item if isinstance(item, Frame) else Frame(**item)).checked()
-            with watch.stage("order"):
-                maskset = MaskSet(frame.masks)
+            given = item if isinstance(item, Frame) else Frame(**item)
+            frame = given.checked()
+            with self._on_stream(), watch.stage("order"):  # not around the yield: the caller's code is not ours
+                maskset = _device_maskset(given.masks) or MaskSet(frame.masks)
                 raw = self._recover_order(frame, maskset)
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            yield self._merge(frame, order, watch)
+            with self._on_stream():
+                result = _like_input(self._merge(frame, order, watch), given)
+            yield result
+
+    def _on_stream(self):
+        """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""
+        if self._stream is None:
+            return contextlib.nullcontext()
+        from interorder_rt.backends.torch_cuda import on_engine_stream
+
+        return on_engine_stream(self.device, self._stream)
 
     def _require_source(self) -> None:
         if self.source is None:
@@ -239,6 +261,24 @@ def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:
     if missing:
         raise TypeError(f"run() is missing frame field(s): {', '.join(missing)}")
     return Frame(**fields)
+
+
+def _engine_stream(device: str) -> tuple[Any, Any]:
+    """The Engine's device, and a non-default CUDA stream of its own on a CUDA device (else None)."""
+    import torch
+
+    device = torch.device(device)
+    return device, torch.cuda.Stream(device) if device.type == "cuda" and torch.cuda.is_available() else None
+
+
+def _device_maskset(masks: Any) -> MaskSet | None:
+    """CUDA masks packed where they are, by the CUDA kernels (None for host masks, or no GPU)."""
+    return MaskSet(masks) if is_device(masks) and _ext.gpu_count() > 0 else None
+
+
+def _like_input(result: TransferResult, given: Frame) -> TransferResult:
+    """``result`` with its image in the kind and on the device of the frame's image (``backends.device_arrays``)."""
+    return replace(result, image=like(result.image, given.image))
 
 
 def _check_order(order: OrderResult, masks: np.ndarray) -> OrderResult:

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from interorder_rt.backends.device_arrays import to_host
 from interorder_rt.io.coco_mask import decode_rle
 from interorder_rt.pose.protocol import check_core_keypoints
 
@@ -51,7 +52,9 @@ class Frame:
 
 
 def _to_numpy(value: Any) -> np.ndarray:
-    """A numpy view of ``value``; torch tensors are detached and moved to the CPU first."""
+    """A numpy view of ``value``; torch tensors are detached and moved to the CPU first, other
+    CUDA arrays (CuPy, ``__cuda_array_interface__``) copied to the host."""
+    value = to_host(value)
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().numpy()
     return np.asarray(value)

@@ -8,17 +8,19 @@ forward pass.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
 import torch
 
-from interorder_rt.backends import onnx_runtime
-from interorder_rt.models.ornet import ORNet, build_input, fuse_batchnorm, load_ornet
+from interorder_rt import _ext
+from interorder_rt.backends import onnx_runtime, select
+from interorder_rt.backends.device_arrays import as_tensor
+from interorder_rt.models.ornet import build_input
 from interorder_rt.ops import MaskSet, OrderResult, growth_counts, layering_from_order, order_from_growth
+from interorder_rt.ops.inputs import host_masks, is_device
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ornet.pt"
 
@@ -77,28 +79,20 @@ def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width
     return out
 
 
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` intra-op threads, then restore the caller's setting."""
-    before = torch.get_num_threads()
-    if threads is not None and threads != before:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
-
-
 class OrderRecovery:
     """Pairwise occlusion order (and optionally amodal masks) of one frame's instances.
 
-    ``weights``: an exported ORNet checkpoint (None: the shipped ``weights/ornet.pt``).
-    ``backend``: what runs the net: ``"torch"``, ``"onnxruntime"`` (CPU only, faster there) or
-    ``"auto"`` (ONNX Runtime on the CPU when it is installed, else torch); ``self.backend`` says
-    which one was taken.
+    ``weights``: an exported ORNet checkpoint (None: the shipped ``weights/ornet.pt``), or an
+    ONNX file written by ``interorder export``.
+    ``backend``: what runs the net: ``"torch"`` (CUDA graphs on a GPU), ``"onnxruntime"`` (CPU
+    only, faster there), ``"tensorrt"`` (GPU only) or ``"auto"`` (ONNX Runtime on the CPU when it
+    is installed, else torch); ``self.backend`` says which one was taken
+    (``interorder_rt.backends.select``).
     ``threads``: CPU threads of the forward pass (None: ``min(4, torch.get_num_threads())``); with
     torch, the caller's setting is restored afterwards.
+    On a CUDA ``device`` the masks are packed by the CUDA kernels (when the build has them and a
+    GPU is usable), and crops, net, thresholds and growth counts stay on the GPU; the order
+    matrix is assembled on the host from the (N, N) counts.
     ``threshold``: probability above which a crop pixel belongs to the completed mask.
     """
 
@@ -115,17 +109,15 @@ class OrderRecovery:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
         self.weights = Path(weights) if weights is not None else SHIPPED_WEIGHTS
         self.device = torch.device(device)
-        self.backend = onnx_runtime.resolve_backend(backend, self.device)
-        network = load_ornet(self.weights)
-        self.config = network.config
-        self.model: ORNet = fuse_batchnorm(network).to(self.device, memory_format=torch.channels_last)
+        if threads is None and self.device.type == "cpu":
+            threads = onnx_runtime.default_threads()
+        self.net = select.load_net("ornet", self.weights, self.device, backend, threads)
+        self.backend = self.net.backend
+        self.config = self.net.config
+        self.model = self.net.model
         self.threads = threads
         self.threshold = float(threshold)
         self._logit_threshold = float(np.log(threshold / (1.0 - threshold)))
-        self._onnx: onnx_runtime.OnnxRuntimeModel | None = None
-        if self.backend == "onnxruntime":
-            example = torch.zeros(1, self.config.in_channels, self.config.size, self.config.size)
-            self._onnx = onnx_runtime.OnnxRuntimeModel(self.model.cpu(), example, self._threads())
 
     def __call__(self, masks, image: np.ndarray | None = None, *, amodal: bool = False) -> OrderResult:
         """Order of the instances in ``masks`` (a MaskSet or (N, H, W) bool array).
@@ -133,7 +125,7 @@ class OrderRecovery:
         ``image`` (H, W, 3) uint8 is needed only by RGB models. With ``amodal`` the result also
         holds each instance's amodal mask: its completion against the union of its occluders.
         """
-        maskset = masks if isinstance(masks, MaskSet) else MaskSet(masks)
+        maskset = masks if isinstance(masks, MaskSet) else MaskSet(self._on_device(masks))
         image = self._check_image(image, maskset)
         n = maskset.n
         growth = np.zeros((n, n), dtype=np.float32)
@@ -179,32 +171,35 @@ class OrderRecovery:
         targets: np.ndarray,
         occluders: Sequence[Sequence[int]],
         boxes: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One batched forward: (B, S, S) logits, and the target and occluder-union crops (bool).
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One batched forward: (B, S, S) logits, and the target and occluder-union crops (bool),
+        as tensors on the net's device.
 
         Target b is completed against the union of ``occluders[b]`` (a non-empty list).
         """
         size = self.config.size
-        target_crops = maskset.crops(targets.tolist(), boxes, size).astype(bool)
+        target_crops = self._tensor(maskset.crops(targets.tolist(), boxes, size)).bool()
         counts = [len(group) for group in occluders]
         owner = np.repeat(np.arange(len(targets)), counts)
-        each = maskset.crops([int(j) for group in occluders for j in group], boxes[owner], size).astype(bool)
+        each = self._tensor(maskset.crops([int(j) for group in occluders for j in group], boxes[owner], size))
         if len(each) == len(targets):  # one occluder per target (the order pass): no union to take
-            occluder_crops = each
+            occluder_crops = each.bool()
         else:
-            occluder_crops = np.logical_or.reduceat(each, np.cumsum([0, *counts[:-1]]), axis=0)
+            union = torch.zeros(target_crops.shape, dtype=torch.int32, device=each.device)
+            occluder_crops = union.index_add_(0, self._tensor(owner), each.to(torch.int32)) > 0
         rgb = crop_image(image, boxes, size) if image is not None else None
-        x = build_input(target_crops, occluder_crops, rgb)
-        if self._onnx is not None:
-            return self._onnx(x.numpy()), target_crops, occluder_crops
-        with _torch_threads(self._threads()), torch.inference_mode():
-            logits = self.model(x.to(self.device, memory_format=torch.channels_last)).float().cpu().numpy()
-        return logits, target_crops, occluder_crops
+        logits = self.net(build_input(target_crops, occluder_crops, rgb))
+        return logits, target_crops.to(logits.device), occluder_crops.to(logits.device)
 
-    def _threads(self) -> int | None:
-        if self.device.type != "cpu":
-            return None
-        return self.threads if self.threads is not None else onnx_runtime.default_threads()
+    def _tensor(self, array: Any) -> torch.Tensor:
+        """A NumPy array, torch tensor or CUDA array (``__cuda_array_interface__``) on the net's device."""
+        return as_tensor(array, self.device)
+
+    def _on_device(self, masks: Any) -> Any:
+        """Host masks uploaded once for a CUDA net, so the CUDA kernels pack and crop them."""
+        if self.device.type != "cuda" or _ext.gpu_count() == 0 or is_device(masks):
+            return masks
+        return torch.as_tensor(host_masks(masks), device=self.device)
 
     def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray) -> np.ndarray:
         """Each instance's modal mask, OR-ed with its completion against the union of its occluders."""
@@ -215,8 +210,7 @@ class OrderRecovery:
         targets = np.array(occluded)
         occluders = [np.flatnonzero(order[i] == -1).tolist() for i in occluded]
         boxes = self._crop_boxes(maskset, targets)
-        logits = self._forward(maskset, image, targets, occluders, boxes)[0]
-        probability = 1.0 / (1.0 + np.exp(-logits))
+        probability = torch.sigmoid(self._forward(maskset, image, targets, occluders, boxes)[0]).cpu().numpy()
         for k, i in enumerate(occluded):
             amodal[i] |= paste_crop(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
         return amodal

@@ -282,7 +282,7 @@ def test_backend_reaches_the_default_stages():
     engine = Engine(backend="torch")
     assert (engine.order.backend, engine.completion.backend) == ("torch", "torch")
     with pytest.raises(ValueError, match="backend must be one of"):
-        Engine(backend="tensorrt")
+        Engine(backend="tvm")
 
 
 def test_engine_options_are_checked():

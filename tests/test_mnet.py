@@ -96,7 +96,7 @@ def test_backends_fill_alike(scene, completer):
     np.testing.assert_allclose(on_torch.fill_background(scene.image, inst.modal),
                                completer.fill_background(scene.image, inst.modal), atol=1)
     with pytest.raises(ValueError, match="backend must be one of"):
-        ContentCompletion(backend="tensorrt")
+        ContentCompletion(backend="tvm")
 
 
 def test_bad_inputs_raise_clear_errors(scene, completer):

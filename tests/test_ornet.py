@@ -229,7 +229,7 @@ def test_backends_give_the_same_order_and_amodal_masks(tiny_weights):
 
 def test_backend_choice_is_checked(tiny_weights):
     with pytest.raises(ValueError, match="backend must be one of"):
-        OrderRecovery(tiny_weights, backend="tensorrt")
+        OrderRecovery(tiny_weights, backend="tvm")
     with pytest.raises(ValueError, match="runs on the CPU"):
         OrderRecovery(tiny_weights, device="cuda", backend="onnxruntime")
 

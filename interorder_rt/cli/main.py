@@ -17,7 +17,7 @@ import sys
 # runtime reads this once, when torch loads it; a setting of the user's wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-COMMANDS = ["demo", "synth", "eval", "transfer", "video"]
+COMMANDS = ["demo", "synth", "eval", "transfer", "video", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,22 +146,28 @@ class ORNet(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def build_input(target: np.ndarray, occluder: np.ndarray, rgb: np.ndarray | None = None) -> torch.Tensor:
+def _as_tensor(array: np.ndarray | torch.Tensor) -> torch.Tensor:
+    return array if isinstance(array, torch.Tensor) else torch.as_tensor(np.ascontiguousarray(array))
+
+
+def build_input(target: np.ndarray | torch.Tensor, occluder: np.ndarray | torch.Tensor,
+                rgb: np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
     """The net's input, (B, C, S, S) float32, from (B, S, S) target / occluder crops.
 
     Channel order: target mask, occluder mask, then (with ``rgb``, (B, S, S, 3) uint8) the RGB
     crop scaled to [0, 1] with the occluder's pixels blanked. Training and inference both build
-    their input here, so the layout has one definition.
+    their input here, so the layout has one definition. Crops may be NumPy arrays or tensors; the
+    input is made on the target's device.
     """
-    target = torch.as_tensor(np.ascontiguousarray(target)).float()
-    occluder = torch.as_tensor(np.ascontiguousarray(occluder)).float()
+    target = _as_tensor(target).float()
+    occluder = _as_tensor(occluder).to(target.device).float()
     if target.ndim != 3 or target.shape != occluder.shape:
         raise ValueError(f"target and occluder crops must be same-shape (B, S, S), got {tuple(target.shape)}, {tuple(occluder.shape)}")
     channels = [target[:, None], occluder[:, None]]
     if rgb is not None:
         if rgb.shape != (*target.shape, 3):
             raise ValueError(f"rgb crops must be {(*target.shape, 3)}, got {rgb.shape}")
-        colour = torch.as_tensor(np.ascontiguousarray(rgb)).permute(0, 3, 1, 2).float() / 255.0
+        colour = _as_tensor(rgb).to(target.device).permute(0, 3, 1, 2).float() / 255.0
         channels.append(colour * (1.0 - occluder[:, None]))
     return torch.cat(channels, dim=1)
 

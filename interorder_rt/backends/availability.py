@@ -1,0 +1,42 @@
+"""Which GPU backends this machine could run, and which GPU paths have ever run (for ``build_info``).
+
+Probing never imports TensorRT or CuPy (either may be broken or slow to load): it reads their
+installed versions. torch is asked whether it sees a GPU only when torch is already imported.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+from typing import Any
+
+# What of the GPU half has run on a GPU in this project's tests, and where that is recorded. Kept
+# by hand: each entry turns True with the `benchmarks/gpu_check.sh` log that shows it passing.
+GPU_PATHS_RUN = {
+    "cuda_kernels": False,  # tests/test_ops_cuda.py
+    "torch_cuda_graphs": False,  # tests/test_backends_cuda.py
+    "tensorrt": False,  # never: TensorRT cannot be installed on the project's machines
+    "cupy_frames": False,  # tests/test_backends_cuda.py
+}
+
+
+def _version(*distributions: str) -> str | None:
+    for name in distributions:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def gpu_backends() -> dict[str, Any]:
+    """``tensorrt_version``, ``cupy_version``, ``onnxruntime_version`` (None when not installed),
+    ``torch_cuda`` (torch sees a GPU; None when torch is not imported yet) and ``gpu_paths_run``."""
+    torch = sys.modules.get("torch")
+    return {
+        "tensorrt_version": _version("tensorrt", "tensorrt-cu12", "tensorrt-cu13"),
+        "cupy_version": _version("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x"),
+        "onnxruntime_version": _version("onnxruntime", "onnxruntime-gpu"),
+        "torch_cuda": bool(torch.cuda.is_available()) if torch is not None else None,
+        "gpu_paths_run": dict(GPU_PATHS_RUN),
+    }

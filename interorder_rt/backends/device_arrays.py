@@ -1,0 +1,90 @@
+"""Frames whose arrays live on the GPU: torch CUDA tensors, CuPy arrays, any CUDA array.
+
+What stays on the GPU today: the masks of a device frame are packed by the CUDA kernels without a
+host copy, and with a CUDA ``OrderRecovery`` the crops, ORNet and the growth counts stay there
+too. The pose warp, the fill and the compositing have no CUDA twins yet, so the image and masks
+are also copied to the host once for those stages; the merged image is handed back in the input's
+kind and on its device (a torch tensor for a torch image, a CuPy array for a CuPy image).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from interorder_rt.ops.inputs import is_device
+
+
+def _torch(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)
+
+
+def _is_cupy(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "cupy"
+
+
+def to_host(obj: Any) -> Any:
+    """A host (NumPy) copy of a CUDA array; anything else is returned as it is.
+
+    torch CUDA tensors and CuPy arrays copy themselves; other ``__cuda_array_interface__`` or
+    CUDA DLPack arrays are read through torch (TypeError naming the need when it cannot).
+    """
+    if not is_device(obj):
+        return obj
+    if _torch(obj):
+        return obj.detach().cpu().numpy()
+    if _is_cupy(obj):
+        return obj.get()
+    return _torch_view(obj).cpu().numpy()
+
+
+def _torch_view(obj: Any) -> Any:
+    """A torch tensor sharing the memory of a CUDA array (``__cuda_array_interface__`` or DLPack)."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise TypeError(f"reading a CUDA {type(obj).__name__} needs torch or CuPy") from exc
+    if hasattr(obj, "__cuda_array_interface__"):
+        return torch.as_tensor(obj, device="cuda")
+    return torch.from_dlpack(obj)
+
+
+def like(output: np.ndarray, original: Any) -> Any:
+    """``output`` (a host array) in the kind and on the device of ``original``.
+
+    A torch tensor gives a torch tensor on its device, a CuPy array a CuPy array on its device;
+    other CUDA arrays get a torch CUDA tensor; host inputs get ``output`` itself.
+    """
+    if _torch(original):
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(output)).to(original.device)
+    if not is_device(original):
+        return output
+    if _is_cupy(original):
+        import cupy
+
+        with original.device:
+            return cupy.asarray(output)
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(output)).to(_torch_view(original).device)
+
+
+def as_tensor(array: Any, device: Any) -> Any:
+    """A NumPy array, torch tensor or CUDA array as a torch tensor on ``device``, shared where it can be.
+
+    For a ``__cuda_array_interface__`` array made on another stream (the ``stream`` its producer
+    names), torch's current stream first waits for that stream, so no kernel reads it early.
+    """
+    import torch
+
+    device = torch.device(device)
+    if not _torch(array) and hasattr(array, "__cuda_array_interface__") and device.type == "cuda":
+        stream = array.__cuda_array_interface__.get("stream")
+        if stream:
+            torch.cuda.current_stream(device).wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
+    return torch.as_tensor(array, device=device)
