@@ -26,7 +26,7 @@ from interorder_rt.compose import (
     plan_removal,
     with_joint_evidence,
 )
-from interorder_rt.frame import Frame, as_image, as_masks
+from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
@@ -68,8 +68,11 @@ class Engine:
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
         *, min_evidence: float = 2e-4, backend: str = "auto",
     ) -> None:
-        if min_evidence < 0:
-            raise ValueError(f"min_evidence must be non-negative, got {min_evidence}")
+        min_evidence = check_share(min_evidence, "min_evidence")
+        if order is not None:
+            check_stage(order, "order")
+        if completion is not None:
+            check_stage(completion, "completion", ("complete", "fill_background"))
         if pose is not None and not isinstance(pose, PoseTransfer):
             raise TypeError(f"pose must implement PoseTransfer (a __call__), got {type(pose).__name__}")
         if order is None:
@@ -103,12 +106,13 @@ class Engine:
             raise ValueError("set_source needs the source person's keypoints")
         if masks is not None:
             masks = as_masks(masks, image.shape[:2])
-            if index is None or not 0 <= int(index) < masks.shape[0]:
-                raise ValueError(f"index must name the person among the {masks.shape[0]} source masks, got {index!r}")
+            if index is None:
+                raise ValueError(f"index must name the person among the {masks.shape[0]} source masks")
+            index = check_index(index, masks.shape[0], "index")
             given = None if mask is None else as_masks(np.asarray(mask)[None], image.shape[:2])[0]
             if given is not None and not np.array_equal(given, masks[index]):
                 raise ValueError("mask differs from masks[index]; pass one or make them agree")
-            image, mask = self._complete_source(image, masks, int(index))
+            image, mask = self._complete_source(image, masks, index)
         elif mask is None:
             raise ValueError("set_source needs the person's mask (or masks and index)")
         else:
@@ -133,6 +137,8 @@ class Engine:
         self._require_source()
         watch = _Stopwatch()
         frame = _frame_from(frame, fields).checked()
+        if not frame.masks.shape[0]:
+            return _unchanged(frame, watch)
         with watch.stage("order"):
             if order is None:
                 order = self._layered_for_merge(self._recover_order(frame), frame)
@@ -153,6 +159,10 @@ class Engine:
         for item in frames:
             watch = _Stopwatch()
             frame = (item if isinstance(item, Frame) else Frame(**item)).checked()
+            if not frame.masks.shape[0]:
+                smoother.reset()  # every instance left the frame
+                yield _unchanged(frame, watch)
+                continue
             with watch.stage("order"):
                 maskset = MaskSet(frame.masks)
                 raw = self._recover_order(frame, maskset)
@@ -226,6 +236,20 @@ class Engine:
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
         staged = paint(image, revealed)[0] if revealed else image
         return self.completion.fill_background(staged, plan.background) if plan.background.any() else staged
+
+
+def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:
+    """The result for a frame with no instances: its image (a copy), nothing recovered or painted."""
+    h, w = frame.image.shape[:2]
+    empty = OrderResult(order=np.zeros((0, 0), np.int8), growth=np.zeros((0, 0), np.float32),
+                        layering=np.zeros(0, np.int64), amodal=np.zeros((0, h, w), bool))
+    total = (time.perf_counter() - watch.start) * 1e3
+    return TransferResult(
+        image=frame.image.copy(), order=empty, amodal=empty.amodal, targets=(),
+        person_rgb=np.zeros((0, h, w, 3), np.uint8), person_masks=np.zeros((0, h, w), bool),
+        visible_person_masks=np.zeros((0, h, w), bool),
+        timings=StageTimings(order=0.0, pose=0.0, completion=0.0, merge=0.0, total=total),
+    )
 
 
 def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:
