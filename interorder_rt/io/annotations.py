@@ -78,14 +78,16 @@ def parse_keypoints(value: Any, *, where: str) -> np.ndarray:
     if not isinstance(value, list):
         raise ValueError(f"{where}: keypoints must be a list, got {type(value).__name__}")
     if len(value) == COCO17_FLAT and all(_is_number(v) for v in value):
-        coco17 = _numbers(value, where=f"{where}: keypoints").astype(np.float32).reshape(17, 3)
-        return validate_keypoints(coco17_to_coco18(coco17), name=f"{where}: keypoints")
+        coco17 = _numbers(value, where=f"{where}: keypoints").reshape(17, 3)
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, which validation refuses
+            coco18 = coco17_to_coco18(coco17)
+        return validate_keypoints(coco18, name=f"{where}: keypoints")
     if len(value) != NUM_KEYPOINTS:
         raise ValueError(
             f"{where}: keypoints must be {NUM_KEYPOINTS} [x, y] pairs (COCO-18) or {COCO17_FLAT} numbers "
             f"(COCO-17 x, y, v), got a list of {len(value)}"
         )
-    kp = np.full((NUM_KEYPOINTS, 2), np.nan, dtype=np.float32)
+    kp = np.full((NUM_KEYPOINTS, 2), np.nan)
     for k, point in enumerate(value):
         if point is None:
             continue
