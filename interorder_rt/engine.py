@@ -132,7 +132,8 @@ class Engine:
 
         Pass a :class:`Frame` or its fields as keywords (``image``, ``masks``, ``target``,
         ``keypoints``). ``order`` replaces the recovered order (an ``OrderResult`` with ``amodal``),
-        for instance a ground-truth one; its layering is used as given.
+        for instance a ground-truth one; its layering is used as given. A frame with no instances
+        comes back unchanged.
         """
         self._require_source()
         watch = _Stopwatch()

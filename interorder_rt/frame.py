@@ -184,7 +184,8 @@ def check_target_keypoints(keypoints: Any, count: int) -> tuple[np.ndarray, ...]
     else:
         array = _to_numpy(keypoints, "keypoints")
         if array.ndim not in (2, 3) or array.dtype == object:
-            raise TypeError(f"keypoints must be (18, 2) per target, got {type(keypoints).__name__} of shape {array.shape}")
+            kind = type(keypoints).__name__
+            raise TypeError(f"keypoints must be (18, 2) per target, got {kind} of shape {array.shape}")
         poses = [array] if array.ndim == 2 else list(array)
     if len(poses) != count:
         raise ValueError(f"got keypoints for {len(poses)} people but {count} targets")

@@ -20,6 +20,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
+from synthetic_pose import standing_pose
 
 from interorder_rt.frame import Frame
 from interorder_rt.io.annotations import load_annotation, parse_annotation
@@ -95,7 +96,7 @@ def rles(draw, h, w):
             counts.append(h * w - sum(counts))
         if chance(draw, 0.1):
             counts.insert(draw(st.integers(0, len(counts))), draw(st.sampled_from([-1, 2**32, 2**40, 1.5, True, "3"])))
-        if good and sum(c for c in counts if type(c) is int) == h * w and all(type(c) is int and c >= 0 for c in counts):
+        if good and all(type(c) is int and c >= 0 for c in counts) and sum(counts) == h * w:
             expected = decode_runs(counts, h, w)
     elif kind == "text":
         counts = draw(st.text(st.characters(min_codepoint=32, max_codepoint=130), max_size=40))
@@ -213,16 +214,6 @@ def fuzz_json_text(text: str) -> None:
 
 # ---- the Frame checks ------------------------------------------------------------------------
 
-def standing(h: int, w: int) -> np.ndarray:
-    """A person's COCO-18 keypoints filling a frame of ``h`` x ``w``."""
-    unit = np.array([
-        [0, 0], [0, 1], [-1, 1], [-1.3, 2.2], [-1.4, 3.3], [1, 1], [1.3, 2.2], [1.4, 3.3],
-        [-0.6, 3.5], [-0.6, 5.2], [-0.6, 7], [0.6, 3.5], [0.6, 5.2], [0.6, 7],
-        [-0.2, -0.2], [0.2, -0.2], [-0.4, 0], [0.4, 0],
-    ])
-    return (unit * [w / 3, h / 7.5] + [w / 2, 0.5]).astype(np.float32)
-
-
 @st.composite
 def frames(draw):
     """A Frame, mostly valid, with faults in its image, masks, targets, keypoints or ids."""
@@ -247,18 +238,21 @@ def frames(draw):
     target = mostly(draw, st.sampled_from([chosen, tuple(chosen), chosen[0] if chosen else [], np.array(chosen)]),
                     st.one_of(st.integers(-1, n), st.lists(st.integers(-1, n), max_size=3),
                               st.sampled_from([None, 0.0, True, "0", {0: 1}, [0, 0]])), 0.85)
+    fitting = standing_pose(w / 2, 0.5, 0.9 * h, width=0.9 * w)  # fills the frame
     poses = []
     for _ in chosen:
-        pose = standing(h, w)
+        pose = fitting.copy()
         if chance(draw, 1 / 3):  # a fault in one point: missing, (0, 0) or out of range
-            pose[rng.integers(18)] = draw(st.sampled_from([[0, 0], [np.nan, np.nan], [np.inf, 0], [1e30, 1], [-5e3, 2]]))
+            faults = [[0, 0], [np.nan, np.nan], [np.inf, 0], [1e30, 1], [-5e3, 2]]
+            pose[rng.integers(18)] = draw(st.sampled_from(faults))
         poses.append(pose)
     kp = mostly(draw, st.sampled_from([poses, [p.tolist() for p in poses], poses[0] if len(poses) == 1 else poses]),
-                st.sampled_from([poses[:-1], [*poses, standing(h, w)], [p[:17] for p in poses], None, "kp",
+                st.sampled_from([poses[:-1], [*poses, fitting], [p[:17] for p in poses], None, "kp",
                                  [np.full((18, 2), 3.0)] * len(poses), [p.astype(np.float64) * 1e40 for p in poses],
                                  [np.zeros((18, 2))] * len(poses)]), 0.85)
     ids = mostly(draw, st.sampled_from([None, rng.permutation(n).tolist(), list(np.arange(n) * 7)]),
-                 st.one_of(st.lists(st.integers(-3, 3), max_size=4), st.sampled_from([[0.5] * n, 7, "ids", [True] * n])),
+                 st.one_of(st.lists(st.integers(-3, 3), max_size=4),
+                           st.sampled_from([[0.5] * n, 7, "ids", [True] * n])),
                  0.85)
     return Frame(image=image, masks=mask_input, target=target, keypoints=kp, instance_ids=ids), masks
 
@@ -276,7 +270,8 @@ def fuzz_frames(case) -> None:
     if checked.masks.shape == masks.shape:
         np.testing.assert_array_equal(checked.masks, masks)
     n = checked.masks.shape[0]
-    assert all(type(t) is int and 0 <= t < n for t in checked.target) and len(set(checked.target)) == len(checked.target)
+    assert all(type(t) is int and 0 <= t < n for t in checked.target)
+    assert len(set(checked.target)) == len(checked.target)
     assert len(checked.keypoints) == len(checked.target)
     assert all(kp.shape == (18, 2) and kp.dtype == np.float32 and not np.isinf(kp).any() for kp in checked.keypoints)
     assert len(checked.instance_ids) == n and all(type(i) is int for i in checked.instance_ids)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from limited_run import run_limited
 from pycocotools import mask as mask_utils
+from synthetic_pose import standing_pose
 
 from interorder_rt.engine import Engine
 from interorder_rt.frame import Frame
@@ -44,16 +45,6 @@ def engine(pair) -> Engine:
 def reference(pair, **changes) -> dict:
     ref, y = pair.reference, pair.reference_index
     return {"image": ref.image, "masks": ref.modal, "target": y, "keypoints": ref.instances[y].keypoints, **changes}
-
-
-def standing_pose(x0: float, y0: float, height: float) -> np.ndarray:
-    """A frontal standing person's COCO-18 keypoints, its head at (x0, y0)."""
-    unit = np.array([
-        [0, 0], [0, 1], [-1, 1], [-1.3, 2.2], [-1.4, 3.3], [1, 1], [1.3, 2.2], [1.4, 3.3],
-        [-0.6, 3.5], [-0.6, 5.2], [-0.6, 7], [0.6, 3.5], [0.6, 5.2], [0.6, 7],
-        [-0.2, -0.2], [0.2, -0.2], [-0.4, 0], [0.4, 0],
-    ], dtype=np.float32)
-    return (unit * height / 7 + [x0, y0]).astype(np.float32)
 
 
 # Item 1: polygon coordinates are bounded before pycocotools rasterises them.
@@ -279,7 +270,8 @@ def test_zero_zero_is_missing_in_the_api_too_and_the_input_is_not_changed(engine
 def test_mixed_and_ragged_mask_lists_are_named(engine, pair):
     masks = pair.reference.modal
     rle = mask_utils.encode(np.asfortranarray(masks[0].astype(np.uint8)))
-    with pytest.raises(TypeError, match="masks mixes COCO RLE dicts and arrays: mask 0 is a COCO RLE dict, mask 1 an array"):
+    mixed = "masks mixes COCO RLE dicts and arrays: mask 0 is a COCO RLE dict, mask 1 an array"
+    with pytest.raises(TypeError, match=mixed):
         engine.run(**reference(pair, masks=[rle, *masks[1:]]))
     with pytest.raises(ValueError, match=r"mask 1 has shape \(50, 112\) but the image is 112x112"):
         engine.run(**reference(pair, masks=[masks[0], masks[1][:50], *masks[2:]]))
