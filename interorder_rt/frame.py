@@ -18,9 +18,10 @@ class Frame:
 
     ``masks`` is an (N, H, W) bool/0-1 integer array, a torch tensor of the same, or a list of
     per-instance masks: all (H, W) arrays or all COCO RLE dicts. N may be 0 (an empty frame comes
-    back from the engine unchanged). ``target`` is the index of the person to replace (or a list of indices; an
-    empty list replaces no one, e.g. in a video frame the person has left), and ``keypoints``
-    that person's (18, 2) COCO-18 keypoints (or a list, one per target).
+    back from the engine unchanged). ``target`` is the index of the person to replace (or a list
+    of indices; an empty list replaces no one, e.g. in a video frame the person has left), and
+    ``keypoints`` that person's (18, 2) COCO-18 keypoints (or a list, one per target), each point
+    within the frame grown by its own size on every side (``pose.protocol``).
     ``instance_ids`` (optional, one per instance) keep an instance's identity across a stream;
     without them an instance is identified by its index.
     """

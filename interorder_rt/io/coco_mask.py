@@ -102,9 +102,10 @@ def _check_runs(runs: list[int], height: int, width: int) -> None:
 def decode_rle(rle: object, height: int, width: int) -> np.ndarray:
     """Decode one COCO RLE ``{"size": [h, w], "counts": str | list[int]}`` to an (H, W) bool mask.
 
-    ``counts`` is either the compressed string (``str`` or ``bytes``) or the plain list of run lengths (column-major,
-    starting with a run of zeros). Raises ``ValueError`` naming the problem when the size does
-    not match ``(height, width)`` or the runs do not tile the image.
+    ``counts`` is either the compressed string (``str``, or ``bytes`` as ``pycocotools.mask.encode``
+    returns it) or the plain list of run lengths (column-major, starting with a run of zeros).
+    Raises ``ValueError`` naming the problem when the size does not match ``(height, width)`` or
+    the runs do not tile the image.
     """
     height, width = check_image_size(height, width)
     if not isinstance(rle, dict) or "counts" not in rle or "size" not in rle:
@@ -113,8 +114,8 @@ def decode_rle(rle: object, height: int, width: int) -> np.ndarray:
     if not isinstance(size, list) or len(size) != 2 or [_as_size(s) for s in size] != [height, width]:
         raise ValueError(f"RLE size {size!r} does not match the image size [{height}, {width}]")
     counts = rle["counts"]
-    if isinstance(counts, bytes):  # what pycocotools.mask.encode returns
-        counts = counts.decode("latin-1")
+    if isinstance(counts, bytes):
+        counts = counts.decode("latin-1")  # a non-ASCII byte then fails the alphabet check
     if isinstance(counts, str):
         _check_runs(_compressed_counts(counts), height, width)
         encoded = {"size": [height, width], "counts": counts}
@@ -144,14 +145,14 @@ def decode_polygons(polygons: list[list[float]], height: int, width: int) -> np.
             raise ValueError(f"polygon {k} {exc}") from None
         if coords.size < 6:
             raise ValueError(f"polygon {k} needs at least 3 x, y pairs, got {coords.size // 2}")
-        checked.append(coords.tolist())
-    outline = sum(_outline_length(np.asarray(p)) for p in checked)
+        checked.append(coords)
+    outline = sum(_outline_length(coords) for coords in checked)
     if outline > MAX_OUTLINE * (height + width):
         raise ValueError(
             f"the polygons' outlines add up to {outline:.0f} pixels, more than {MAX_OUTLINE} x (height + width) "
             f"= {MAX_OUTLINE * (height + width)} for a {width}x{height} image"
         )
-    return _decode(mask_utils.merge(mask_utils.frPyObjects(checked, height, width)))
+    return _decode(mask_utils.merge(mask_utils.frPyObjects([c.tolist() for c in checked], height, width)))
 
 
 def _outline_length(coords: np.ndarray) -> float:
