@@ -29,7 +29,7 @@ from interorder_rt.compose import (
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
-from interorder_rt.frame import Frame, as_image, as_masks
+from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -76,8 +76,11 @@ class Engine:
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
         *, min_evidence: float = 2e-4, backend: str = "auto",
     ) -> None:
-        if min_evidence < 0:
-            raise ValueError(f"min_evidence must be non-negative, got {min_evidence}")
+        min_evidence = check_share(min_evidence, "min_evidence")
+        if order is not None:
+            check_stage(order, "order")
+        if completion is not None:
+            check_stage(completion, "completion", ("complete", "fill_background"))
         if pose is not None and not isinstance(pose, PoseTransfer):
             raise TypeError(f"pose must implement PoseTransfer (a __call__), got {type(pose).__name__}")
         if order is None:
@@ -112,12 +115,13 @@ class Engine:
             raise ValueError("set_source needs the source person's keypoints")
         if masks is not None:
             masks = as_masks(masks, image.shape[:2])
-            if index is None or not 0 <= int(index) < masks.shape[0]:
-                raise ValueError(f"index must name the person among the {masks.shape[0]} source masks, got {index!r}")
+            if index is None:
+                raise ValueError(f"index must name the person among the {masks.shape[0]} source masks")
+            index = check_index(index, masks.shape[0], "index")
             given = None if mask is None else as_masks(np.asarray(mask)[None], image.shape[:2])[0]
             if given is not None and not np.array_equal(given, masks[index]):
                 raise ValueError("mask differs from masks[index]; pass one or make them agree")
-            image, mask = self._complete_source(image, masks, int(index))
+            image, mask = self._complete_source(image, masks, index)
         elif mask is None:
             raise ValueError("set_source needs the person's mask (or masks and index)")
         else:
@@ -137,12 +141,15 @@ class Engine:
 
         Pass a :class:`Frame` or its fields as keywords (``image``, ``masks``, ``target``,
         ``keypoints``). ``order`` replaces the recovered order (an ``OrderResult`` with ``amodal``),
-        for instance a ground-truth one; its layering is used as given.
+        for instance a ground-truth one; its layering is used as given. A frame with no instances
+        comes back unchanged.
         """
         self._require_source()
         watch = _Stopwatch()
         given = _frame_from(frame, fields)
         frame = given.checked()
+        if not frame.masks.shape[0]:
+            return _like_input(_unchanged(frame, watch), given)
         with self._on_stream():
             with watch.stage("order"):
                 if order is None:
@@ -165,6 +172,10 @@ class Engine:
             watch = _Stopwatch()
             given = item if isinstance(item, Frame) else Frame(**item)
             frame = given.checked()
+            if not frame.masks.shape[0]:
+                smoother.reset()  # every instance left the frame
+                yield _like_input(_unchanged(frame, watch), given)
+                continue
             with self._on_stream(), watch.stage("order"):  # not around the yield: the caller's code is not ours
                 maskset = _device_maskset(given.masks) or MaskSet(frame.masks)
                 raw = self._recover_order(frame, maskset)
@@ -248,6 +259,20 @@ class Engine:
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
         staged = paint(image, revealed)[0] if revealed else image
         return self.completion.fill_background(staged, plan.background) if plan.background.any() else staged
+
+
+def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:
+    """The result for a frame with no instances: its image (a copy), nothing recovered or painted."""
+    h, w = frame.image.shape[:2]
+    empty = OrderResult(order=np.zeros((0, 0), np.int8), growth=np.zeros((0, 0), np.float32),
+                        layering=np.zeros(0, np.int64), amodal=np.zeros((0, h, w), bool))
+    total = (time.perf_counter() - watch.start) * 1e3
+    return TransferResult(
+        image=frame.image.copy(), order=empty, amodal=empty.amodal, targets=(),
+        person_rgb=np.zeros((0, h, w, 3), np.uint8), person_masks=np.zeros((0, h, w), bool),
+        visible_person_masks=np.zeros((0, h, w), bool),
+        timings=StageTimings(order=0.0, pose=0.0, completion=0.0, merge=0.0, total=total),
+    )
 
 
 def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:

@@ -1,6 +1,8 @@
 """The native keypoint format: 18 COCO/OpenPose body keypoints, ``(18, 2)`` float ``x, y``.
 
-A missing keypoint is ``NaN`` in both coordinates.
+A missing keypoint is ``NaN`` in both coordinates. An exact ``(0, 0)`` is read as missing too:
+OpenPose writes ``(0, 0, 0)`` for a point it did not find, and no real joint sits exactly on the
+corner pixel's corner.
 """
 
 from __future__ import annotations
@@ -30,12 +32,22 @@ MIRROR = (0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16)
 
 
 def validate_keypoints(keypoints, *, name: str = "keypoints") -> np.ndarray:
-    """Return keypoints as a (18, 2) float32 array, or raise a ValueError naming the problem."""
-    kp = np.asarray(keypoints, dtype=np.float32)
+    """Return keypoints as a (18, 2) float32 array, or raise a TypeError/ValueError naming the problem.
+
+    A point given as exactly ``(0, 0)`` comes back as missing (``NaN``), in a copy.
+    """
+    try:
+        with np.errstate(over="ignore"):  # too large for float32 becomes inf, refused below
+            kp = np.asarray(keypoints, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"{name} must be ({NUM_KEYPOINTS}, 2) numbers, got {type(keypoints).__name__}: {exc}") from None
     if kp.shape != (NUM_KEYPOINTS, 2):
         raise ValueError(f"{name} must have shape ({NUM_KEYPOINTS}, 2) in COCO-18 order, got {kp.shape}")
     if np.isinf(kp).any():
-        raise ValueError(f"{name} contains infinite coordinates")
+        raise ValueError(f"{name} contains infinite coordinates (or ones too large for float32)")
+    at_origin = (kp == 0).all(axis=1)
+    if at_origin.any():
+        kp = np.where(at_origin[:, None], np.float32(np.nan), kp)
     return kp
 
 

@@ -34,13 +34,10 @@ def load_source(engine, image_path: str, annotation_path: str) -> None:
     from interorder_rt.io.annotations import load_annotation
     from interorder_rt.io.image import read_rgb
 
-    image, ann = read_rgb(image_path), load_annotation(annotation_path)
+    image = read_rgb(image_path)
+    ann = load_annotation(annotation_path, size=image.shape[:2])
     if len(ann.person) != 1:
         raise ValueError(f"{annotation_path}: the source must name exactly one person, got {list(ann.person)}")
-    if image.shape[:2] != (ann.height, ann.width):
-        raise ValueError(
-            f"{image_path} is {image.shape[1]}x{image.shape[0]} but {annotation_path} says {ann.width}x{ann.height}"
-        )
     person = ann.person[0]
     engine.set_source(image, keypoints=ann.keypoints[person], masks=ann.masks, index=person)
 
@@ -51,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from interorder_rt.io.atomic import atomic_imwrite
     from interorder_rt.io.image import read_rgb
 
-    reference, ann = read_rgb(args.reference), load_annotation(args.reference_ann)
+    reference = read_rgb(args.reference)
+    ann = load_annotation(args.reference_ann, size=reference.shape[:2])
     engine = Engine(device=args.device)
     load_source(engine, args.source, args.source_ann)
     result = engine.run(ann.frame(reference))

@@ -20,8 +20,8 @@ from pycocotools import mask as mask_utils
 
 from interorder_rt.frame import Frame
 from interorder_rt.io.atomic import atomic_open
-from interorder_rt.io.coco_mask import decode_polygons, decode_rle
-from interorder_rt.keypoints import NUM_KEYPOINTS
+from interorder_rt.io.coco_mask import check_image_size, decode_polygons, decode_rle
+from interorder_rt.keypoints import NUM_KEYPOINTS, validate_keypoints
 from interorder_rt.pose.formats import coco17_to_coco18
 
 COCO17_FLAT = 17 * 3  # COCO keypoints: x, y, v for 17 points; v = 0 means not labelled
@@ -60,26 +60,41 @@ class ImageAnnotation:
         )
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(values: list, *, where: str) -> np.ndarray:
+    """A list of JSON numbers as float64; one too large for a float is an error, not an inf."""
+    try:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"{where}: a number is too large") from None
+
+
 def parse_keypoints(value: Any, *, where: str) -> np.ndarray:
-    """(18, 2) float32 COCO-18 keypoints from 18 ``[x, y]`` pairs (``null`` = missing) or a flat
-    COCO-17 ``[x, y, v] * 17`` list (``v = 0`` = missing)."""
+    """(18, 2) float32 COCO-18 keypoints from 18 ``[x, y]`` pairs (``null`` or an exact ``[0, 0]``
+    = missing, as OpenPose writes them) or a flat COCO-17 ``[x, y, v] * 17`` list (``v = 0`` = missing)."""
     if not isinstance(value, list):
         raise ValueError(f"{where}: keypoints must be a list, got {type(value).__name__}")
-    if len(value) == COCO17_FLAT and all(isinstance(v, (int, float)) for v in value):
-        return coco17_to_coco18(np.asarray(value, dtype=np.float32).reshape(17, 3))
+    if len(value) == COCO17_FLAT and all(_is_number(v) for v in value):
+        coco17 = _numbers(value, where=f"{where}: keypoints").reshape(17, 3)
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, which validation refuses
+            coco18 = coco17_to_coco18(coco17)
+        return validate_keypoints(coco18, name=f"{where}: keypoints")
     if len(value) != NUM_KEYPOINTS:
         raise ValueError(
             f"{where}: keypoints must be {NUM_KEYPOINTS} [x, y] pairs (COCO-18) or {COCO17_FLAT} numbers "
             f"(COCO-17 x, y, v), got a list of {len(value)}"
         )
-    kp = np.full((NUM_KEYPOINTS, 2), np.nan, dtype=np.float32)
+    kp = np.full((NUM_KEYPOINTS, 2), np.nan)
     for k, point in enumerate(value):
         if point is None:
             continue
-        if not (isinstance(point, list) and len(point) == 2 and all(isinstance(c, (int, float)) for c in point)):
+        if not (isinstance(point, list) and len(point) == 2 and all(_is_number(c) for c in point)):
             raise ValueError(f"{where}: keypoint {k} must be [x, y] or null, got {point!r}")
-        kp[k] = point
-    return kp
+        kp[k] = _numbers(point, where=f"{where}: keypoint {k}")
+    return validate_keypoints(kp, name=f"{where}: keypoints")
 
 
 def parse_segmentation(value: Any, height: int, width: int, *, where: str) -> np.ndarray:
@@ -91,24 +106,39 @@ def parse_segmentation(value: Any, height: int, width: int, *, where: str) -> np
             raise ValueError(f"{where}: bad RLE segmentation: {exc}") from None
     if isinstance(value, list) and value and all(isinstance(p, list) for p in value):
         for k, polygon in enumerate(value):
-            if len(polygon) < 6 or len(polygon) % 2 or not all(isinstance(c, (int, float)) for c in polygon):
+            if len(polygon) < 6 or len(polygon) % 2 or not all(_is_number(c) for c in polygon):
                 raise ValueError(f"{where}: polygon {k} must be a flat list of at least 3 x, y pairs")
-        return decode_polygons([[float(c) for c in p] for p in value], height, width)
+        polygons = [_numbers(p, where=f"{where}: polygon {k}") for k, p in enumerate(value)]
+        try:
+            return decode_polygons(polygons, height, width)
+        except ValueError as exc:
+            raise ValueError(f"{where}: bad polygon segmentation: {exc}") from None
     raise ValueError(f"{where}: segmentation must be an RLE object or a list of polygons")
 
 
-def _int_field(obj: dict, name: str, where: str) -> int:
-    value = obj.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{where}: '{name}' must be a positive integer, got {value!r}")
-    return value
+def _image_size(obj: dict, where: str, size: tuple[int, int] | None) -> tuple[int, int]:
+    """The annotation's ``(height, width)``, checked (and against ``size``) before any mask is decoded."""
+    for name in ("height", "width"):
+        value = obj.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{where}: '{name}' must be a positive integer, got {value!r}")
+    height, width = obj["height"], obj["width"]
+    if size is not None and (height, width) != tuple(size):
+        raise ValueError(f"{where}: the annotation is {width}x{height} but the image is {size[1]}x{size[0]}")
+    try:
+        return check_image_size(height, width)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
-def parse_annotation(obj: Any, *, where: str = "annotation") -> ImageAnnotation:
-    """An :class:`ImageAnnotation` from one decoded JSON object; errors name the field at fault."""
+def parse_annotation(obj: Any, *, where: str = "annotation", size: tuple[int, int] | None = None) -> ImageAnnotation:
+    """An :class:`ImageAnnotation` from one decoded JSON object; errors name the field at fault.
+
+    ``size``, the ``(height, width)`` of the annotated image, is checked before any mask is decoded.
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    height, width = _int_field(obj, "height", where), _int_field(obj, "width", where)
+    height, width = _image_size(obj, where, size)
     instances = obj.get("instances")
     if not isinstance(instances, list) or not instances:
         raise ValueError(f"{where}: 'instances' must be a non-empty list")
@@ -170,16 +200,21 @@ def annotation_to_dict(ann: ImageAnnotation) -> dict:
 def _read_json(path: Path) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"annotation file not found: {path}")
+    return _parse_json(path.read_bytes(), where=str(path))
+
+
+def _parse_json(text: str | bytes, *, where: str) -> Any:
+    """Decoded JSON; too deep nesting or too long integers are invalid JSON here, not a crash."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"annotation file is not valid JSON: {path}: {exc}") from None
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{where}: not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
-def load_annotation(path: str | os.PathLike) -> ImageAnnotation:
-    """Read one per-image annotation JSON file."""
+def load_annotation(path: str | os.PathLike, *, size: tuple[int, int] | None = None) -> ImageAnnotation:
+    """Read one per-image annotation JSON file; ``size`` is the ``(height, width)`` of its image."""
     path = Path(path)
-    return parse_annotation(_read_json(path), where=str(path))
+    return parse_annotation(_read_json(path), where=str(path), size=size)
 
 
 def save_annotation(path: str | os.PathLike, ann: ImageAnnotation) -> None:
@@ -191,11 +226,13 @@ def save_annotation(path: str | os.PathLike, ann: ImageAnnotation) -> None:
 class VideoAnnotations:
     """Per-frame annotations of a video: a directory of JSON files or one JSON Lines file.
 
-    ``len()`` counts frames without decoding masks; iteration parses one frame at a time.
+    ``len()`` counts frames without decoding masks; iteration parses one frame at a time. ``size``,
+    the ``(height, width)`` of the video, is checked in each frame before its masks are decoded.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, size: tuple[int, int] | None = None) -> None:
         self.path = Path(path)
+        self.size = size
         if self.path.is_dir():
             self._files = sorted(self.path.glob("*.json"))
             if not self._files:
@@ -216,14 +253,10 @@ class VideoAnnotations:
     def __iter__(self) -> Iterator[ImageAnnotation]:
         if self._files is not None:
             for file in self._files:
-                yield load_annotation(file)
+                yield load_annotation(file, size=self.size)
             return
         with self.path.open(encoding="utf-8") as f:
             lines = (line for line in f if line.strip())
             for frame, line in enumerate(lines):
                 where = f"{self.path}: frame {frame}"
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{where}: not valid JSON: {exc}") from None
-                yield parse_annotation(obj, where=where)
+                yield parse_annotation(_parse_json(line, where=where), where=where, size=self.size)

@@ -28,11 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from interorder_rt.io.coco_mask import decode_polygons, decode_rle
+from interorder_rt.io.coco_mask import check_polygon, decode_polygons, decode_rle
 from interorder_rt.io.image import read_rgb
 from interorder_rt.ops import MaskSet, order_from_amodal
-
-POLYGON_TOLERANCE = 1.0  # pixels a polygon vertex may lie outside [0, width] x [0, height]
 
 
 class CocoaFormatError(ValueError):
@@ -257,20 +255,9 @@ def _parse_polygons(segmentation: object, height: int, width: int, where: str) -
     polygons = []
     for part in parts:
         try:
-            coords = np.array([float(c) for c in part], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise CocoaFormatError(f"{where}: field 'segmentation' holds a non-numeric coordinate") from None
-        if coords.size % 2 or not np.isfinite(coords).all():
-            raise CocoaFormatError(f"{where}: field 'segmentation' needs finite x, y pairs, got {coords.size} numbers")
-        xs, ys = coords[0::2], coords[1::2]
-        if coords.size and (
-            xs.min() < -POLYGON_TOLERANCE or ys.min() < -POLYGON_TOLERANCE
-            or xs.max() > width + POLYGON_TOLERANCE or ys.max() > height + POLYGON_TOLERANCE
-        ):
-            raise CocoaFormatError(
-                f"{where}: field 'segmentation' leaves the {width}x{height} image "
-                f"(x in [{xs.min():g}, {xs.max():g}], y in [{ys.min():g}, {ys.max():g}])"
-            )
+            coords = check_polygon(part, height, width)
+        except ValueError as exc:
+            raise CocoaFormatError(f"{where}: field 'segmentation' {exc}") from None
         if coords.size >= 6:
             polygons.append(coords.tolist())
     return polygons

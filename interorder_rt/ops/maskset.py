@@ -46,7 +46,12 @@ def _crop_boxes(crop_boxes: Any, count: int) -> np.ndarray:
         raise ValueError(
             f"crop_boxes must hold one (x0, y0, x1, y1) box per index: {count} x 4, got shape {boxes.shape}"
         )
-    return np.ascontiguousarray(boxes.reshape(count, 4))
+    boxes = boxes.reshape(count, 4)
+    finite = np.isfinite(boxes).all(axis=1)
+    if not finite.all():  # NaN or inf would sample nothing: all-zero crops, silently
+        k = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"crop_boxes must be finite; box {k} is {boxes[k].tolist()}")
+    return np.ascontiguousarray(boxes)
 
 
 def _crop_size(size: Any) -> int:
