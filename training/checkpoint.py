@@ -8,11 +8,12 @@ file is refused rather than resumed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,9 @@ def load_checkpoint(path: str | Path, required: Iterable[str] = ()) -> dict:
     start = len(MAGIC) + DIGEST_LENGTH + 1
     digest, body = raw[len(MAGIC) : start - 1], raw[start:]
     if raw[start - 1 : start] != b"\n" or hashlib.sha256(body).hexdigest().encode() != digest:
-        raise CheckpointError(f"checkpoint {path} is corrupt: its contents do not match their checksum (truncated or damaged)")
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt: its contents do not match their checksum (truncated or damaged)"
+        )
     try:
         state = torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
     except Exception as exc:  # the unpickler refuses non-plain types with several exception types
@@ -89,8 +92,18 @@ def load_checkpoint(path: str | Path, required: Iterable[str] = ()) -> dict:
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a dict of training state")
     missing = [key for key in required if key not in state]
     if missing:
-        raise CheckpointError(f"checkpoint {path} lacks {', '.join(map(repr, missing))}: not a checkpoint of this kind of run")
+        names = ", ".join(map(repr, missing))
+        raise CheckpointError(f"checkpoint {path} lacks {names}: not a checkpoint of this kind of run")
     return state
+
+
+@contextlib.contextmanager
+def applying(path: str | Path) -> Iterator[None]:
+    """Around putting a loaded checkpoint's state into a run: its errors become CheckpointError naming ``path``."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit this run: {exc}") from exc
 
 
 class CsvLog:

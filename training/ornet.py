@@ -38,7 +38,7 @@ from tqdm import tqdm
 from interorder_rt.io.atomic import atomic_torch_save, atomic_write_bytes
 from interorder_rt.models.ornet import ORNet, ORNetConfig, export_checkpoint, load_ornet
 from training import distributed
-from training.checkpoint import CheckpointError, CsvLog, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from training.checkpoint import CsvLog, applying, load_checkpoint, restore_rng, rng_state, save_checkpoint
 from training.checks import check_losses, check_range
 from training.contrastive import KeyQueue, gather_keys, info_nce, make_key_encoder, momentum_update
 from training.ornet_data import ImitationSampler, InstancePool, PoolImage, SyntheticStream, cocoa_pool
@@ -172,7 +172,7 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         state = load_checkpoint(path, CHECKPOINT_KEYS)
-        try:
+        with applying(path):
             self.model.load_state_dict(state["model"])
             self.key_encoder.load_state_dict(state["key_encoder"])
             self.queue.load_state_dict(state["queue"])
@@ -180,8 +180,6 @@ class Trainer:
             same_world = len(state["rng"]) == self.context.world_size
             if same_world:
                 restore_rng(state["rng"][self.context.rank], self.rng)
-        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"checkpoint {path} does not fit this run: {exc}") from None
         if not same_world:
             warnings.warn(
                 f"checkpoint was written by {len(state['rng'])} process(es), this run has "

@@ -49,8 +49,9 @@ def _make_parent(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        blocker = next(p for p in reversed(path.parents) if p.exists() and not p.is_dir())
-        raise NotADirectoryError(errno.ENOTDIR, "a file stands where the output folder should be", str(blocker)) from None
+        blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent)
+        message = "a file stands where the output folder should be"
+        raise NotADirectoryError(errno.ENOTDIR, message, str(blocker)) from None
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

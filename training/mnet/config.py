@@ -51,8 +51,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
-        for name in ("batch_size", "steps", "log_every", "eval_every", "eval_size", "ckpt_every", "queue_size",
-                     "crop_size", "embed_dim", "height", "width", "disc_width", *(("threads",) if self.threads is not None else ())):
+        counts = ["batch_size", "steps", "log_every", "eval_every", "eval_size", "ckpt_every", "queue_size",
+                  "crop_size", "embed_dim", "height", "width", "disc_width"]
+        for name in counts + (["threads"] if self.threads is not None else []):
             check_range(name, getattr(self, name), 1)
         for name in ("contrastive_steps", "seed", "pool_refresh", "encoder_lr_scale", "hole_weight", "adv_weight",
                      "perceptual_weight"):

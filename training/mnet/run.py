@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from interorder_rt.io.atomic import atomic_torch_save
 from training import distributed
-from training.checkpoint import CheckpointError, CsvLog, load_checkpoint, save_checkpoint
+from training.checkpoint import CsvLog, applying, load_checkpoint, save_checkpoint
 from training.checks import check_losses
 from training.mnet.config import TrainConfig, parse_config
 from training.mnet.trainer import STATE_KEYS, MNetTrainer
@@ -42,7 +42,9 @@ def train(config: TrainConfig) -> MNetTrainer:
     trainer = MNetTrainer(config, context)
     log = CsvLog(out / "log.csv", LOG_FIELDS)
     if config.resume:
-        resume(trainer, checkpoint)
+        state = load_checkpoint(checkpoint, STATE_KEYS)
+        with applying(checkpoint):
+            trainer.load_state_dict(state)
     if context.is_main:
         log.rewind(trainer.step, key="step")  # a fresh run starts a fresh log
         config.save()
@@ -50,15 +52,6 @@ def train(config: TrainConfig) -> MNetTrainer:
     _loop(trainer, log, checkpoint)
     distributed.shutdown()
     return trainer
-
-
-def resume(trainer: MNetTrainer, checkpoint: Path) -> None:
-    """Load ``checkpoint`` into ``trainer``; errors name the file."""
-    state = load_checkpoint(checkpoint, STATE_KEYS)
-    try:
-        trainer.load_state_dict(state)
-    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {checkpoint} does not fit this run: {exc}") from None
 
 
 def _loop(trainer: MNetTrainer, log: CsvLog, checkpoint: Path) -> None:
