@@ -18,6 +18,13 @@ _LAZY = {
     "Engine": "interorder_rt.engine",
     "Frame": "interorder_rt.frame",
     "TransferResult": "interorder_rt.result",
+    "coco17_to_coco18": "interorder_rt.pose.formats",
+    "mediapipe33_to_coco18": "interorder_rt.pose.formats",
+    "ImageAnnotation": "interorder_rt.io.annotations",
+    "load_annotation": "interorder_rt.io.annotations",
+    "save_annotation": "interorder_rt.io.annotations",
+    "read_rgb": "interorder_rt.io.image",
+    "load_cocoa": "interorder_rt.io.cocoa",
 }
 
 __all__ = ["__version__", *_LAZY]

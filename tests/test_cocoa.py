@@ -186,9 +186,8 @@ MALFORMED_AT_LOAD = {
     ),
     "image id": (annotation_edit(["image_id"], "nine"), r"annotations\[0\]: field 'image_id' must be an integer"),
     "no regions": (annotation_edit(["regions"], None), "image 9: missing field 'regions'"),
-    "size": (annotation_edit(["size"], 5), "image 9: field 'size' is 5 but there are 3 regions"),
-    "no depth": (depth(None), "image 9: missing field 'depth_constraint'"),
     "depth type": (depth(12), "'depth_constraint' must be a string"),
+    "size type": (annotation_edit(["size"], "many"), "image 9: field 'size' must be an integer"),
     "depth half": (depth("1-"), "'depth_constraint' has '1-'"),
     "depth words": (depth("a-b"), "'depth_constraint' has 'a-b'"),
     "depth range": (depth("1-4"), "has '1-4': regions are numbered 1..3"),
@@ -204,6 +203,30 @@ MALFORMED_AT_LOAD = {
         region_edit(2, "segmentation", polygon(0, 30, 70, 40)), "region 3: field 'segmentation' leaves the 60x40 image"
     ),
 }
+
+
+def test_a_file_without_depth_constraints_loads_with_one_warning(tmp_path):
+    """As the demo annotations published with the de-occlusion code: the order rule needs no depth."""
+    data = cocoa_file()
+    for annotation in data["annotations"]:
+        del annotation["depth_constraint"]
+    with pytest.warns(UserWarning) as caught:
+        dataset = load_cocoa(write(tmp_path, data))
+    depth_warnings = [str(w.message) for w in caught if "depth_constraint" in str(w.message)]
+    assert depth_warnings == [f"{tmp_path / 'cocoa.json'}: 2 of 2 image(s) have no 'depth_constraint' (first: image 9); "
+                              "their depth ground truth is unavailable, the order from modal and amodal masks is "
+                              "not affected"]
+    assert dataset.without_depth == [9, 77] and dataset[0].order_depth_constraint is None
+    np.testing.assert_array_equal(dataset[0].order_gt, [[0, 1, 0], [-1, 0, 1], [0, -1, 0]])
+
+
+def test_a_size_other_than_the_number_of_regions_is_a_warning(tmp_path):
+    data = cocoa_file()
+    data["annotations"][0]["size"] = 15
+    with pytest.warns(UserWarning, match=r"1 image\(s\) have a 'size' other than their number of regions "
+                                         r"\(first: image 9, size 15, 3 regions\); the regions are used"):
+        dataset = load_cocoa(write(tmp_path, data))
+    assert dataset[0].names == ["person", "table", "wall"]
 
 
 @pytest.mark.parametrize("data, message", MALFORMED_AT_LOAD.values(), ids=MALFORMED_AT_LOAD.keys())
@@ -280,3 +303,22 @@ def test_read_rgb_rejects_empty_file(tmp_path):
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(ValueError, match="cannot decode"):
         read_rgb(tmp_path / "empty.png")
+
+
+def test_eval_order_runs_through_a_file_without_depth_and_with_a_wrong_size(tmp_path, capsys):
+    from interorder_rt.cli.main import main
+
+    data = cocoa_file()
+    data["annotations"][0]["size"] = 15
+    for annotation in data["annotations"]:
+        del annotation["depth_constraint"]
+    path = write(tmp_path, data)
+    argv = ["eval", "order", "--cocoa", str(path), "--method", "area", "--method", "convex", "--no-progress"]
+    with pytest.warns(UserWarning, match="no 'depth_constraint'"):
+        assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "(2 images, ground truth: amodal)" in out
+    assert [row.split()[0] for row in out.splitlines()[3:]] == ["area", "convex"]
+    with pytest.warns(UserWarning, match="no 'depth_constraint'"):
+        assert main([*argv, "--gt", "depth"]) == 2
+    assert "the depth ground truth is unavailable, use the amodal one (--gt amodal)" in capsys.readouterr().err

@@ -39,6 +39,11 @@ def init(device: str | None = None) -> Context:
     if kind not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     if kind == "cuda":
+        if local_rank >= torch.cuda.device_count():
+            raise ValueError(
+                f"device 'cuda' asked for, but this torch sees {torch.cuda.device_count()} CUDA device(s)"
+                f"{'' if torch.backends.cuda.is_built() else ' (it was built without CUDA)'}: use --device cpu"
+            )
         torch.cuda.set_device(local_rank)
     target = torch.device(kind, local_rank) if kind == "cuda" else torch.device("cpu")
     if world_size > 1 and not dist.is_initialized():
@@ -59,6 +64,15 @@ def gather_objects(obj: object, context: Context) -> list:
     out: list = [None] * context.world_size
     dist.all_gather_object(out, obj)
     return out
+
+
+def any_process(flag: bool, context: Context) -> bool:
+    """True in every process when ``flag`` is true in any (no-op outside DDP)."""
+    if not context.distributed:
+        return flag
+    t = torch.tensor([float(flag)], device=context.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def barrier(context: Context) -> None:

@@ -1,4 +1,4 @@
-"""Train ORNet by imitative contrastive learning: ``python -m training.ornet --out runs/ornet``.
+"""Train ORNet by imitative contrastive learning: ``interorder-train-ornet --out runs/ornet``.
 
 Stage 1 ("contrastive"): E_q learns by InfoNCE (temperature ``--tau``) against a queue of keys
 from the momentum encoder E_k (``--momentum``); a positive pair is one target under two random
@@ -14,6 +14,8 @@ CPU, nccl on GPU; ``--batch`` is per process). The run folder holds ``config.jso
 ``checkpoint.pt`` (atomic; model, key encoder, queue, optimizer, schedule, stage, step and every
 process's RNG states), ``log.csv`` and at the end the exported inference weights ``ornet.pt``.
 ``--resume`` continues the run in ``--out`` from its last checkpoint with its saved config.
+The options are checked before anything runs; a loss that stops being finite ends the run with
+an error naming the step, keeping the last checkpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,17 +38,20 @@ from tqdm import tqdm
 from interorder_rt.io.atomic import atomic_torch_save, atomic_write_bytes
 from interorder_rt.models.ornet import ORNet, ORNetConfig, export_checkpoint, load_ornet
 from training import distributed
-from training.checkpoint import CsvLog, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from training.checkpoint import CsvLog, applying, load_checkpoint, restore_rng, rng_state, save_checkpoint
+from training.checks import check_losses, check_range
 from training.contrastive import KeyQueue, gather_keys, info_nce, make_key_encoder, momentum_update
 from training.ornet_data import ImitationSampler, InstancePool, PoolImage, SyntheticStream, cocoa_pool
 
 LOG_FIELDS = ["global_step", "stage", "step", "loss", "lr", "samples_per_s", "elapsed_s"]
 # Settings that define the run; --resume takes them from config.json, the rest from the command line.
 RUN_SETTINGS = {"out", "resume", "threads", "device", "export"}
+CHECKPOINT_KEYS = ("stage_index", "step", "model", "key_encoder", "queue", "optimizer", "scheduler", "rng", "config")
+PROG = "interorder-train-ornet"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m training.ornet", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="run folder (config, checkpoint, log, exported weights)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--export", help="also write the exported inference weights here")
@@ -80,6 +86,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--threads", type=int, help="torch intra-op threads per process")
     train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
     return p.parse_args(argv)
+
+
+def check_config(config: dict) -> None:
+    """Raise ValueError naming the first option out of its range (NaN and infinity included)."""
+    for name in ("batch", "queue", "checkpoint_every", "size", "embed_dim"):
+        check_range(f"--{name.replace('_', '-')}", config[name], 1)
+    for name in ("contrastive_steps", "decoder_steps", "refresh_every", "seed"):
+        check_range(f"--{name.replace('_', '-')}", config[name], 0)
+    check_range("--scenes", config["scenes"], 2)
+    check_range("--lr", config["lr"], 0)
+    check_range("--tau", config["tau"], 0, low_open=True)
+    check_range("--encoder-lr-scale", config["encoder_lr_scale"], 0)
+    check_range("--momentum", config["momentum"], 0, 1, high_open=True)
+    check_range("--front-probability", config["front_probability"], 0, 1)
+    check_range("--enlarge", config["enlarge"], 1)
+    check_range("--max-aspect", config["max_aspect"], 1)
+    if config["threads"] is not None:
+        check_range("--threads", config["threads"], 1)
+    model_config(config)  # the architecture's own checks (levels, divisibility)
 
 
 def stage_plan(config: dict) -> list[tuple[str, int]]:
@@ -146,14 +171,16 @@ class Trainer:
         self.key_encoder.load_state_dict(self.model.encoder.state_dict())
 
     def load(self, path: Path) -> None:
-        state = load_checkpoint(path)
-        self.model.load_state_dict(state["model"])
-        self.key_encoder.load_state_dict(state["key_encoder"])
-        self.queue.load_state_dict(state["queue"])
-        self.stage_index, self.step = state["stage_index"], state["step"]
-        if len(state["rng"]) == self.context.world_size:
-            restore_rng(state["rng"][self.context.rank], self.rng)
-        else:
+        state = load_checkpoint(path, CHECKPOINT_KEYS)
+        with applying(path):
+            self.model.load_state_dict(state["model"])
+            self.key_encoder.load_state_dict(state["key_encoder"])
+            self.queue.load_state_dict(state["queue"])
+            self.stage_index, self.step = int(state["stage_index"]), int(state["step"])
+            same_world = len(state["rng"]) == self.context.world_size
+            if same_world:
+                restore_rng(state["rng"][self.context.rank], self.rng)
+        if not same_world:
             warnings.warn(
                 f"checkpoint was written by {len(state['rng'])} process(es), this run has "
                 f"{self.context.world_size}: random streams start afresh from the seed"
@@ -232,6 +259,7 @@ class Trainer:
                 loss, keys = self.contrastive_loss(net, sampler, batch, device)
             else:
                 loss, keys = self.completion_loss(net, sampler, batch, device), None
+            check_losses({f"{name} loss": loss.item()}, self.global_step() + 1, self.context)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -288,15 +316,33 @@ def resolve_config(args: argparse.Namespace, run_dir: Path) -> dict:
     saved_path = run_dir / "config.json"
     if not saved_path.is_file():
         raise FileNotFoundError(f"--resume: no config.json in {run_dir}")
-    saved = json.loads(saved_path.read_text())
+    try:
+        saved = json.loads(saved_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--resume: {saved_path} is not valid JSON ({exc})") from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"--resume: {saved_path} holds no JSON object of settings")
+    missing = sorted(set(given) - set(saved))
+    if missing:
+        raise ValueError(f"--resume: {saved_path} lacks the settings {', '.join(missing)}")
     saved.update({k: given[k] for k in RUN_SETTINGS})
     return saved
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run (or resume) a training; a bad option, file or loss ends it with one line and exit code 2."""
+    try:
+        return train(parse_args(argv))
+    except (ValueError, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def train(args: argparse.Namespace) -> int:
+    """The run ``args`` describe, in this process (one of several under torchrun)."""
     run_dir = Path(args.out)
     config = resolve_config(args, run_dir)
+    check_config(config)
     context = distributed.init(config["device"])
     try:
         if config["threads"]:

@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from interorder_rt.cli.errors import USER_ERRORS, check_device, describe
+
 # The command's process runs ORNet and MNet in ONNX Runtime beside the OpenMP threads of torch and
 # of the mask kernels. OpenMP threads that sleep rather than spin while they wait measured faster
 # there on an idle machine and far steadier on a busy one (benchmarks/bench_contention.py). The
@@ -41,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command; its return value is the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "device", None) is not None:
+            check_device(args.device)
         return int(args.run(args) or 0)
-    except (ValueError, FileNotFoundError, TypeError) as exc:
-        print(f"interorder {args.command}: error: {exc}", file=sys.stderr)
+    except USER_ERRORS as exc:
+        print(f"interorder {args.command}: error: {describe(exc)}", file=sys.stderr)
         return 2

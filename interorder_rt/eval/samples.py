@@ -45,6 +45,11 @@ def cocoa_samples(
     """
     if ground_truth not in GROUND_TRUTHS:
         raise ValueError(f"ground_truth must be one of {GROUND_TRUTHS}, got {ground_truth!r}")
+    if ground_truth == "depth" and dataset.without_depth:
+        raise ValueError(
+            f"{len(dataset.without_depth)} image(s) have no depth_constraint (first: image "
+            f"{dataset.without_depth[0]}): the depth ground truth is unavailable, use the amodal one (--gt amodal)"
+        )
     for k in range(len(dataset)):
         record = dataset[k]
         order = record.order_gt if ground_truth == "amodal" else record.order_depth_constraint

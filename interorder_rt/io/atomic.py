@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -17,10 +18,17 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename.
+
+    An OSError of the write (read-only folder, full disk, ``path`` a folder, its parent a file)
+    names ``path``, never the temporary file.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _make_parent(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -28,10 +36,27 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
+            raise _naming(exc, path) from exc
         raise
+
+
+def _make_parent(path: Path) -> None:
+    """Create ``path``'s folder; a file standing where a folder should be is named as such."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent)
+        message = "a file stands where the output folder should be"
+        raise NotADirectoryError(errno.ENOTDIR, message, str(blocker)) from None
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` with ``path`` as its file name (the same OSError subclass, chosen by errno)."""
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -2,7 +2,10 @@
 
 File format: top level ``images`` (``id``, ``file_name``, ``height``, ``width``) and
 ``annotations``, one per image: ``image_id``, ``size`` (number of regions), ``regions`` and
-``depth_constraint`` ("1-2,3-4": 1-indexed regions, "a-b" = a occludes b; may be empty). A region
+``depth_constraint`` ("1-2,3-4": 1-indexed regions, "a-b" = a occludes b; may be empty). Files met in
+the wild may lack ``depth_constraint`` (that image's depth ground truth is then unavailable:
+``order_depth_constraint`` is None) or carry a ``size`` that disagrees with the regions (the
+regions count); each is reported in one warning for the whole file. A region
 has ``segmentation`` (the amodal polygon, a flat x, y list), ``name``, ``isStuff`` and, only when
 occluded, ``visible_mask`` / ``invisible_mask`` as RLE ``{counts, size}``; an unoccluded region's
 modal mask is its amodal polygon. ``invisible_mask`` is read only where ``visible_mask`` is
@@ -49,7 +52,7 @@ class CocoaImage:
     modal: np.ndarray  # (N, H, W) bool, visible masks
     amodal: np.ndarray  # (N, H, W) bool, complete masks (the polygons)
     is_stuff: np.ndarray  # (N,) bool
-    order_depth_constraint: np.ndarray  # (N, N) int8 from ``depth_constraint``
+    order_depth_constraint: np.ndarray | None  # (N, N) int8 from ``depth_constraint``; None without one
     order_gt: np.ndarray  # (N, N) int8 from the modal/amodal rule (the published protocol)
     region_index: np.ndarray  # (N,) int64, 1-based index of each instance in the file's regions
 
@@ -75,7 +78,8 @@ class _Entry:
     height: int
     width: int
     regions: list[_Region]
-    occludes: list[tuple[int, int]]  # 1-based (front, back) region pairs
+    occludes: list[tuple[int, int]] | None  # 1-based (front, back) region pairs; None: no depth_constraint
+    size_mismatch: tuple[int, int] | None  # (``size``, regions in the file) where the two disagree
 
 
 class CocoaDataset(Sequence):
@@ -85,6 +89,7 @@ class CocoaDataset(Sequence):
         self._entries = entries
         self.skipped_empty = skipped_empty
         self.include_stuff = include_stuff
+        self.without_depth = [entry.image_id for entry in entries if entry.occludes is None]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -123,7 +128,21 @@ def load_cocoa(source: str | os.PathLike | dict, *, include_stuff: bool = True) 
         skipped += empty
     if skipped:
         warnings.warn(f"{label}: skipped {skipped} empty region(s) (polygon with fewer than 3 points)")
-    return CocoaDataset(entries, skipped, include_stuff)
+    dataset = CocoaDataset(entries, skipped, include_stuff)
+    if dataset.without_depth:
+        warnings.warn(
+            f"{label}: {len(dataset.without_depth)} of {len(entries)} image(s) have no 'depth_constraint' "
+            f"(first: image {dataset.without_depth[0]}); their depth ground truth is unavailable, "
+            "the order from modal and amodal masks is not affected"
+        )
+    resized = [entry for entry in entries if entry.size_mismatch is not None]
+    if resized:
+        (stated, found), first = resized[0].size_mismatch, resized[0].image_id
+        warnings.warn(
+            f"{label}: {len(resized)} image(s) have a 'size' other than their number of regions (first: image "
+            f"{first}, size {stated}, {found} regions); the regions are used"
+        )
+    return dataset
 
 
 def read_cocoa_image(record: CocoaImage, images_dir: str | os.PathLike) -> np.ndarray:
@@ -211,10 +230,7 @@ def _parse_annotation(annotation: object, position: int, images: dict) -> tuple[
     regions = _field(annotation, "regions", where)
     if not isinstance(regions, list):
         raise CocoaFormatError(f"{where}: field 'regions' must be a list")
-    if "size" in annotation and _integer(annotation["size"], where, "size") != len(regions):
-        raise CocoaFormatError(
-            f"{where}: field 'size' is {annotation['size']!r} but there are {len(regions)} regions"
-        )
+    stated_size = _integer(annotation["size"], where, "size") if "size" in annotation else len(regions)
     if image_id in images:
         file_name, height, width = images[image_id]
     else:
@@ -222,9 +238,11 @@ def _parse_annotation(annotation: object, position: int, images: dict) -> tuple[
     parsed = [
         _parse_region(region, k + 1, height, width, f"{where}, region {k + 1}") for k, region in enumerate(regions)
     ]
-    occludes = _parse_depth_constraint(_field(annotation, "depth_constraint", where), len(regions), where)
+    text = annotation.get("depth_constraint")
+    occludes = None if text is None else _parse_depth_constraint(text, len(regions), where)
     kept = [region for region in parsed if region.polygons]
-    entry = _Entry(image_id, file_name, height, width, kept, occludes)
+    entry = _Entry(image_id, file_name, height, width, kept, occludes,
+                   None if stated_size == len(regions) else (stated_size, len(regions)))
     return entry, len(parsed) - len(kept)
 
 
@@ -299,7 +317,7 @@ def _decode(entry: _Entry, include_stuff: bool) -> CocoaImage:
         modal=modal,
         amodal=amodal,
         is_stuff=np.array([r.is_stuff for r in regions], dtype=bool),
-        order_depth_constraint=_order_from_pairs(entry.occludes, position),
+        order_depth_constraint=None if entry.occludes is None else _order_from_pairs(entry.occludes, position),
         order_gt=_order_from_masks(modal, amodal),
         region_index=np.array([r.index for r in regions], dtype=np.int64),
     )

@@ -19,7 +19,7 @@ def load_checkpoint(
     """Rebuild a model in eval mode from ``path``; ``build`` makes the bare model from the config.
 
     Raises FileNotFoundError naming ``path`` when it does not exist, ValueError when the file is
-    unreadable, of another format, or does not fit the architecture.
+    unreadable, of another format, holds NaN or infinite weights, or does not fit the architecture.
     """
     path = Path(path)
     if not path.is_file():
@@ -30,6 +30,7 @@ def load_checkpoint(
         raise ValueError(f"{model_name} weights {path} are unreadable or corrupt: {exc}") from exc
     if not isinstance(blob, dict) or blob.get("format") != checkpoint_format:
         raise ValueError(f"{path} is not an {model_name} checkpoint (expected format {checkpoint_format!r})")
+    _check_finite(blob.get("state_dict"), path, model_name)
     try:
         model = build(blob["config"])
         model.load_state_dict(blob["state_dict"])
@@ -38,3 +39,13 @@ def load_checkpoint(
             f"{model_name} weights {path} are inconsistent: they do not match the {model_name} architecture: {exc}"
         ) from exc
     return model.eval()
+
+
+def _check_finite(state_dict: object, path: Path, model_name: str) -> None:
+    """Raise ValueError naming the first floating tensor of ``state_dict`` with a NaN or infinity."""
+    if not isinstance(state_dict, dict):
+        return  # the architecture check below names the problem
+    for name, tensor in state_dict.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ValueError(f"{model_name} weights {path} are corrupt: {name} holds {bad} NaN or infinite value(s)")

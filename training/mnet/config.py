@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from interorder_rt.io.atomic import atomic_write_bytes
+from training.checks import check_range
 
 # Options a resumed run may change; any other difference from the saved run is an error.
 RESUMABLE = {"out", "resume", "contrastive_steps", "steps", "log_every", "eval_every", "ckpt_every",
@@ -50,15 +51,22 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
-        for name in ("batch_size", "steps", "log_every", "eval_every", "eval_size", "ckpt_every", "queue_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.contrastive_steps < 0:
-            raise ValueError(f"contrastive_steps must be >= 0, got {self.contrastive_steps}")
-        if not 0.0 <= self.background_share <= 1.0:
-            raise ValueError(f"background_share must lie in [0, 1], got {self.background_share}")
-        if not 0.0 <= self.momentum < 1.0 or self.temperature <= 0:
-            raise ValueError(f"need momentum in [0, 1) and temperature > 0, got {self.momentum}, {self.temperature}")
+        counts = ["batch_size", "steps", "log_every", "eval_every", "eval_size", "ckpt_every", "queue_size",
+                  "crop_size", "embed_dim", "height", "width", "disc_width"]
+        for name in counts + (["threads"] if self.threads is not None else []):
+            check_range(name, getattr(self, name), 1)
+        for name in ("contrastive_steps", "seed", "pool_refresh", "encoder_lr_scale", "hole_weight", "adv_weight",
+                     "perceptual_weight"):
+            check_range(name, getattr(self, name), 0)
+        check_range("pool_size", self.pool_size, 2)
+        check_range("lr", self.lr, 0)
+        check_range("temperature", self.temperature, 0, low_open=True)
+        check_range("momentum", self.momentum, 0, 1, high_open=True)
+        check_range("background_share", self.background_share, 0, 1)
+        if self.max_minutes is not None:
+            check_range("max_minutes", self.max_minutes, 0, low_open=True)
+        if len(self.widths) != 4 or min(self.widths) < 1:
+            raise ValueError(f"widths must be 4 positive channel counts, got {self.widths}")
 
     @property
     def config_path(self) -> Path:
@@ -96,7 +104,7 @@ _HELP = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m training.mnet",
+        prog="interorder-train-mnet",
         description="Train MNet (content completion) on synthetic scenes: contrastive encoder "
         "pretraining (MoCo), then decoder + PatchGAN (+ perceptual when weights are given).",
     )

@@ -1,4 +1,5 @@
-"""``python -m training.mnet``: run (or resume) an MNet training, log it, checkpoint it, export it."""
+"""``interorder-train-mnet`` (or ``python -m training.mnet``): run (or resume) an MNet training, log it,
+checkpoint it, export it. A loss that stops being finite ends the run naming the step."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from tqdm import tqdm
 
 from interorder_rt.io.atomic import atomic_torch_save
 from training import distributed
-from training.checkpoint import CsvLog, load_checkpoint, save_checkpoint
+from training.checkpoint import CsvLog, applying, load_checkpoint, save_checkpoint
+from training.checks import check_losses
 from training.mnet.config import TrainConfig, parse_config
-from training.mnet.trainer import MNetTrainer
+from training.mnet.trainer import STATE_KEYS, MNetTrainer
 
 LOG_FIELDS = ["step", "stage", "elapsed_s", "contrast", "l1", "adv_g", "adv_d", "perceptual",
               "val_l1_instance", "val_l1_background"]
@@ -40,7 +42,9 @@ def train(config: TrainConfig) -> MNetTrainer:
     trainer = MNetTrainer(config, context)
     log = CsvLog(out / "log.csv", LOG_FIELDS)
     if config.resume:
-        trainer.load_state_dict(load_checkpoint(checkpoint))
+        state = load_checkpoint(checkpoint, STATE_KEYS)
+        with applying(checkpoint):
+            trainer.load_state_dict(state)
     if context.is_main:
         log.rewind(trainer.step, key="step")  # a fresh run starts a fresh log
         config.save()
@@ -58,6 +62,7 @@ def _loop(trainer: MNetTrainer, log: CsvLog, checkpoint: Path) -> None:
     while trainer.step < trainer.total_steps:
         stage = trainer.stage
         losses = trainer.train_step()
+        check_losses(losses, trainer.step, trainer.context)
         trainer.elapsed = time.monotonic() - start
         bar.update(1)
         bar.set_postfix(stage=stage, **{k: f"{v:.4f}" for k, v in losses.items()})
@@ -72,7 +77,7 @@ def _loop(trainer: MNetTrainer, log: CsvLog, checkpoint: Path) -> None:
                 row.update(trainer.evaluate())
                 bar.write(f"step {trainer.step}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.startswith("val")))
             log.append({k: f"{v:.5f}" if isinstance(v, float) else v for k, v in row.items()})
-        out_of_time = trainer.agree(deadline is not None and time.monotonic() > deadline)
+        out_of_time = distributed.any_process(deadline is not None and time.monotonic() > deadline, trainer.context)
         stage_over = trainer.step == config.contrastive_steps
         if done or out_of_time or stage_over or trainer.step % config.ckpt_every == 0:
             state = trainer.state_dict()
@@ -100,7 +105,7 @@ def _export(trainer: MNetTrainer) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         train(parse_config(argv))
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"training.mnet: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        print(f"interorder-train-mnet: error: {exc}", file=sys.stderr)
         return 2
     return 0

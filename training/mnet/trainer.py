@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -26,6 +25,8 @@ from training.mnet.discriminator import PatchDiscriminator, discriminator_input
 from training.mnet.perceptual import load_feature_net, perceptual_loss
 
 STATE_FORMAT = "interorder_rt.mnet-train/1"
+STATE_KEYS = ("format", "config", "step", "elapsed", "world_size", "net", "key_encoder", "queue", "disc",
+              "opt_contrast", "opt_g", "opt_d", "samplers")
 HELD_OUT_SEED = 20_221_010  # the fixed validation crops (scenes drawn like, but apart from, training's)
 RANK_SEED_STRIDE = 1_000_003
 
@@ -149,14 +150,6 @@ class MNetTrainer:
             fake = MNet.blend(self.net(batch.x), batch.x)
             out[f"val_l1_{name}"] = 255.0 * weighted_l1(fake, batch.target, batch.hole).item()
         return out
-
-    def agree(self, flag: bool) -> bool:
-        """True in every process when ``flag`` is true in any (e.g. a time limit reached by one)."""
-        if not self.context.distributed:
-            return flag
-        t = torch.tensor([float(flag)])
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return bool(t.item())
 
     def state_dict(self) -> dict:
         """Everything a resumed run needs; collective under DDP (every process must call it)."""
