@@ -9,6 +9,7 @@ with each new person in its predecessor's slot (``interorder_rt.compose``).
 
 from __future__ import annotations
 
+import itertools
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,11 +27,13 @@ from interorder_rt.compose import (
     plan_removal,
     with_joint_evidence,
 )
+from interorder_rt.bad_frames import FrameError, FrameInput, check_policy, handle
 from interorder_rt.frame import Frame, as_image, as_masks
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
 from interorder_rt.result import StageTimings, TransferResult
+from interorder_rt.track import InstanceTracker
 
 
 class _Stopwatch:
@@ -141,25 +144,55 @@ class Engine:
         return self._merge(frame, order, watch)
 
     def stream(
-        self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4
+        self, frames: Iterable[Frame | dict | FrameInput], *, alpha: float = 0.3, margin: float = 2e-4,
+        on_error: str = "raise",
     ) -> Iterator[TransferResult]:
         """Transfer the source into each frame of a sequence, with a temporally stable order.
 
-        Frames carry ``instance_ids`` to match instances across frames (otherwise the index is the
-        id). ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        Frames carry ``instance_ids`` to match instances across frames; frames without them get ids
+        from mask overlap with the frames before (``interorder_rt.track.InstanceTracker``).
+        ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        ``on_error`` says what a frame that cannot be processed does: ``"raise"`` a ``FrameError``
+        naming it, ``"skip"`` it, or ``"pass"`` its image through (``interorder_rt.bad_frames``).
         """
         self._require_source()
+        check_policy(on_error)
         smoother = OrderSmoother(alpha=alpha, margin=margin)
-        for item in frames:
-            watch = _Stopwatch()
-            frame = (item if isinstance(item, Frame) else Frame(**item)).checked()
-            with watch.stage("order"):
-                maskset = MaskSet(frame.masks)
-                raw = self._recover_order(frame, maskset)
-                area = frame.image.shape[0] * frame.image.shape[1]
-                order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
-                order = self._layered_for_merge(order, frame)
-            yield self._merge(frame, order, watch)
+        tracker = InstanceTracker()
+        items = iter(frames)
+        for index in itertools.count():
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except Exception as exc:  # the frame source itself broke: no frame after it can come
+                raise FrameError(index, None, exc) from exc
+            item = item if isinstance(item, FrameInput) else FrameInput(item)
+            try:
+                if item.error is not None:
+                    raise item.error
+                result = self._stream_frame(item.frame, smoother, tracker)
+            except Exception as exc:
+                image = item.image if item.image is not None else _field(item.frame, "image")
+                result = handle(on_error, FrameError(index, item.where, exc), image)
+                if result is None:
+                    continue
+            yield result
+
+    def _stream_frame(self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker) -> TransferResult:
+        watch = _Stopwatch()
+        frame = item if isinstance(item, Frame) else Frame(**item)
+        untracked = frame.instance_ids is None
+        frame = frame.checked()
+        with watch.stage("order"):
+            maskset = MaskSet(frame.masks)
+            if untracked:
+                frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
+            raw = self._recover_order(frame, maskset)
+            area = frame.image.shape[0] * frame.image.shape[1]
+            order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
+            order = self._layered_for_merge(order, frame)
+        return self._merge(frame, order, watch)
 
     def _require_source(self) -> None:
         if self.source is None:
@@ -203,6 +236,7 @@ class Engine:
             person_masks=np.array([people[t].mask for t in targets], dtype=bool).reshape(-1, *size),
             visible_person_masks=np.array([visible[t] for t in targets], dtype=bool).reshape(-1, *size),
             timings=StageTimings(**timings, total=total),
+            instance_ids=tuple(frame.instance_ids or ()),
         )
 
     def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
@@ -239,6 +273,11 @@ def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:
     if missing:
         raise TypeError(f"run() is missing frame field(s): {', '.join(missing)}")
     return Frame(**fields)
+
+
+def _field(frame: Any, name: str) -> Any:
+    """A field of a Frame or of a dict of frame fields (None when absent)."""
+    return frame.get(name) if isinstance(frame, dict) else getattr(frame, name, None)
 
 
 def _check_order(order: OrderResult, masks: np.ndarray) -> OrderResult:

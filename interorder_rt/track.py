@@ -1,0 +1,108 @@
+"""Stable instance ids across video frames from mask overlap.
+
+A segmenter lists a frame's instances in any order; the stream's order smoothing (and whatever
+else remembers an instance over time) needs to know which instance of this frame is which of the
+last. Each instance is matched to the track whose last mask it overlaps most (IoU), greedily from
+the best pair down, above ``min_iou``. A track not seen for up to ``patience`` frames is kept, so
+a person who leaves the frame or is hidden for a few frames gets their old id back on return.
+
+IoU is counted inside the intersection of the two boxes only, on the masks' box crops, so the
+cost follows the instances, not the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from interorder_rt.ops.maskset import MaskSet
+
+
+@dataclass
+class _Track:
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive ends) of the last mask
+    crop: np.ndarray  # the last mask inside its box
+    area: int
+    last_seen: int  # frame number
+
+
+def _crop(mask: np.ndarray, box: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return mask[y0:y1, x0:x1].copy()
+
+
+def _overlap(a: _Track, b: _Track) -> int:
+    """Pixels set in both tracks' masks."""
+    x0, y0 = max(a.box[0], b.box[0]), max(a.box[1], b.box[1])
+    x1, y1 = min(a.box[2], b.box[2]), min(a.box[3], b.box[3])
+    if x0 >= x1 or y0 >= y1:
+        return 0
+    ca = a.crop[y0 - a.box[1]:y1 - a.box[1], x0 - a.box[0]:x1 - a.box[0]]
+    cb = b.crop[y0 - b.box[1]:y1 - b.box[1], x0 - b.box[0]:x1 - b.box[0]]
+    return int(np.count_nonzero(ca & cb))
+
+
+class InstanceTracker:
+    """Gives each instance of a stream of frames a stable integer id (``update`` per frame).
+
+    ``min_iou``: the least mask IoU with a track's last mask for an instance to continue it.
+    ``patience``: frames a track may go unseen and still be resumed.
+    """
+
+    def __init__(self, min_iou: float = 0.2, patience: int = 5) -> None:
+        if not 0.0 < min_iou <= 1.0:
+            raise ValueError(f"min_iou must lie in (0, 1], got {min_iou}")
+        if patience < 0:
+            raise ValueError(f"patience must be non-negative, got {patience}")
+        self.min_iou = float(min_iou)
+        self.patience = int(patience)
+        self._tracks: dict[int, _Track] = {}
+        self._next_id = 0
+        self._frame = -1
+
+    def reset(self) -> None:
+        """Forget every track (a new shot)."""
+        self._tracks.clear()
+        self._frame = -1
+
+    def update(self, masks: np.ndarray, boxes: np.ndarray | None = None) -> tuple[int, ...]:
+        """The ids of this frame's instances, one per (H, W) bool mask of ``masks`` (N, H, W).
+
+        ``boxes`` (N, 4) ``x0, y0, x1, y1`` are the masks' tight boxes (``MaskSet.boxes``), computed
+        when not given.
+        """
+        self._frame += 1
+        if boxes is None:
+            boxes = MaskSet(masks).boxes() if len(masks) else np.zeros((0, 4), np.int32)
+        current = [
+            _Track(tuple(int(v) for v in box), crop, int(np.count_nonzero(crop)), self._frame)
+            for box, crop in ((box, _crop(mask, box)) for mask, box in zip(masks, boxes))
+        ]
+        self._tracks = {i: t for i, t in self._tracks.items() if self._frame - t.last_seen <= self.patience + 1}
+        ids = self._assign(current)
+        for track_id, track in zip(ids, current):
+            self._tracks[track_id] = track
+        return tuple(ids)
+
+    def _assign(self, current: list[_Track]) -> list[int]:
+        """Greedy matching by IoU, best pair first; ties go to the most recently seen track."""
+        pairs = []
+        for k, new in enumerate(current):
+            for track_id, old in self._tracks.items():
+                inter = _overlap(new, old)
+                if inter:
+                    iou = inter / (new.area + old.area - inter)
+                    if iou >= self.min_iou:
+                        pairs.append((-iou, -old.last_seen, k, track_id))
+        ids: list[int | None] = [None] * len(current)
+        taken: set[int] = set()
+        for _, _, k, track_id in sorted(pairs):
+            if ids[k] is None and track_id not in taken:
+                ids[k] = track_id
+                taken.add(track_id)
+        for k in range(len(current)):
+            if ids[k] is None:
+                ids[k] = self._next_id
+                self._next_id += 1
+        return ids  # type: ignore[return-value]

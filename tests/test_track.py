@@ -1,0 +1,75 @@
+"""Stable instance ids from mask overlap: shuffled instance lists, instances that leave and return."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from interorder_rt.track import InstanceTracker
+from interorder_rt.synth import make_sequence
+
+SIZE = 128
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return make_sequence(4, 16, height=SIZE, width=SIZE)
+
+
+def true_to_tracked(tracker, frames) -> list[dict[int, int]]:
+    """Per frame, the tracker's id of each true instance id; ``frames``: (masks, true ids)."""
+    return [dict(zip(true, tracker.update(masks))) for masks, true in frames]
+
+
+def test_ids_survive_a_shuffle_of_the_instances_every_frame(scenes):
+    rng = np.random.default_rng(0)
+    frames = []
+    for scene in scenes:
+        perm = rng.permutation(scene.n)
+        frames.append((scene.modal[perm], [scene.instances[k].instance_id for k in perm]))
+    mapping = true_to_tracked(InstanceTracker(), frames)
+    first: dict[int, int] = {}
+    for m in mapping:
+        first.update({i: tracked for i, tracked in m.items() if i not in first})
+    assert len(set(first.values())) == len(first) and len(first) >= 3
+    kept = sum(m[i] == first[i] for m in mapping for i in m)
+    assert kept == sum(len(m) for m in mapping)  # 100 % of the instances keep their id
+
+
+def test_an_instance_that_leaves_for_three_frames_gets_its_old_id_back(scenes):
+    leaver = scenes[0].instances[0].instance_id
+    frames = []
+    for t, scene in enumerate(scenes[:10]):
+        keep = [k for k, inst in enumerate(scene.instances) if not (3 <= t < 6 and inst.instance_id == leaver)]
+        frames.append((scene.modal[keep], [scene.instances[k].instance_id for k in keep]))
+    mapping = true_to_tracked(InstanceTracker(), frames)
+    assert all(leaver not in m for m in mapping[3:6])
+    assert [m[leaver] for m in mapping[6:]] == [mapping[0][leaver]] * 4
+    assert all(m[i] == mapping[0][i] for m in mapping for i in m)
+
+
+def test_an_instance_gone_longer_than_the_patience_is_new():
+    mask = np.zeros((1, 32, 32), bool)
+    mask[0, 8:20, 8:20] = True
+    tracker = InstanceTracker(patience=2)
+    first = tracker.update(mask)
+    for _ in range(3):
+        assert tracker.update(np.zeros((0, 32, 32), bool)) == ()
+    assert tracker.update(mask) != first
+
+
+def test_new_instances_get_fresh_ids_and_low_overlap_does_not_match():
+    a = np.zeros((1, 40, 40), bool)
+    a[0, 0:10, 0:10] = True
+    b = np.zeros((1, 40, 40), bool)
+    b[0, 8:18, 8:18] = True  # IoU with a: 4 / 196
+    tracker = InstanceTracker(min_iou=0.2)
+    assert tracker.update(a) == (0,)
+    assert tracker.update(np.concatenate([b, a])) == (1, 0)
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(ValueError, match="min_iou"):
+        InstanceTracker(min_iou=0)
+    with pytest.raises(ValueError, match="patience"):
+        InstanceTracker(patience=-1)
