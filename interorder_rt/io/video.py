@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -65,6 +67,44 @@ def mp4_supported() -> bool:
         return bool(ok)
 
 
+def check_fps(fps: float) -> float:
+    """``fps`` as a float, or a ValueError unless it is finite and positive (OpenCV hangs on inf)."""
+    fps = float(fps)
+    if not (math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a finite positive number, got {fps}")
+    return fps
+
+
+def _partial_prefix(path: Path, pid: int) -> str:
+    """A partial file's name starts with the video's name and the writing process's id."""
+    return f".{path.name}.{pid}."
+
+
+def remove_stale_partials(path: Path) -> list[Path]:
+    """Delete partial files of ``path`` left by writers that died (kill -9, a crash); returns them.
+
+    A partial file names its writer's process id; it is stale when that process is gone.
+    """
+    removed = []
+    for partial in path.parent.glob(f".{glob.escape(path.name)}.*{path.suffix}"):
+        pid = partial.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class VideoWriter:
     """Writes RGB frames to a video file that appears only once complete (a rename at ``close``).
 
@@ -77,15 +117,14 @@ class VideoWriter:
         path = Path(path)
         if path.suffix.lower() not in (".mp4", ".gif"):
             raise ValueError(f"video output must end in .mp4 or .gif, got {path.name!r}")
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        self.fps = check_fps(fps)
         if path.suffix.lower() == ".mp4" and not mp4_supported():
             path = path.with_suffix(".gif")
         self.path = path
-        self.fps = float(fps)
         self.frames_written = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        remove_stale_partials(path)
+        fd, self._tmp = tempfile.mkstemp(prefix=_partial_prefix(path, os.getpid()), suffix=path.suffix, dir=path.parent)
         os.close(fd)
         os.chmod(self._tmp, 0o644)  # mkstemp makes it private; a video is meant to be shared
         self._cv_writer: cv2.VideoWriter | None = None

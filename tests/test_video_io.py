@@ -1,0 +1,96 @@
+"""Video writing under hostile conditions: bad frame rates, kills that leave partial files, and a
+demo that must stream its frames instead of holding the clip in memory."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from interorder_rt.cli.main import main
+from interorder_rt.io import video as video_io
+from interorder_rt.io.video import VideoWriter, remove_stale_partials
+from interorder_rt.synth.scene import Scene
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("fps", [float("inf"), float("nan"), 0.0, -5.0])
+def test_writer_refuses_a_frame_rate_that_is_not_finite_and_positive(tmp_path, fps):
+    with pytest.raises(ValueError, match="fps must be a finite positive number"):
+        VideoWriter(tmp_path / "out.mp4", fps)
+
+
+def test_demo_refuses_fps_inf_instead_of_hanging(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--frames", "2", "--size", "64", "--fps", "inf"]) == 2
+    assert "--fps must be a finite positive number, got inf" in capsys.readouterr().err
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_partials_of_dead_writers_are_removed_on_start_and_live_ones_kept(tmp_path):
+    target = tmp_path / "clip.mp4"
+    stale = tmp_path / f".clip.mp4.{dead_pid()}.k2j4.mp4"
+    live = tmp_path / f".clip.mp4.{os.getpid()}.a8x1.mp4"
+    other = tmp_path / f".other.mp4.{dead_pid()}.b7f2.mp4"
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    assert remove_stale_partials(target) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()
+    live.unlink()
+    stale.write_bytes(b"partial")
+    with VideoWriter(target, 5.0) as writer:
+        writer.write(np.zeros((16, 16, 3), np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writer.path.name, other.name])
+
+
+def run_demo_until_writing(out: Path, frames: int) -> subprocess.Popen:
+    """A demo subprocess, returned once its video's partial file exists."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "interorder_rt.cli", "demo", "--out", str(out), "--frames",
+                              str(frames), "--size", "64", "--no-progress"], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".demo.") for p in out.glob(".*")):
+        assert child.poll() is None, child.stderr.read().decode()
+        assert time.monotonic() < deadline, "the demo never started writing"
+        time.sleep(0.05)
+    return child
+
+
+def test_sigterm_discards_the_partial_video_and_kill_9_leftovers_go_on_the_next_start(tmp_path):
+    terminated = run_demo_until_writing(tmp_path, 400)
+    terminated.send_signal(signal.SIGTERM)
+    assert terminated.wait(60) == 128 + signal.SIGTERM
+    assert list(tmp_path.glob(".*")) == []
+
+    killed = run_demo_until_writing(tmp_path, 400)
+    killed.kill()
+    killed.wait(60)
+    assert list(tmp_path.glob(".demo.*"))  # kill -9 leaves the partial file behind...
+    assert main(["demo", "--out", str(tmp_path), "--frames", "1", "--size", "64", "--no-progress"]) == 0
+    assert list(tmp_path.glob(".*")) == []  # ...and the next writer of that video removes it
+
+
+def test_demo_streams_frames_to_the_writer_instead_of_keeping_the_clip(tmp_path, monkeypatch):
+    alive = []
+    write = VideoWriter.write
+
+    def counting_write(self, frame):
+        gc.collect()
+        alive.append(sum(type(o) is Scene for o in gc.get_objects()))
+        write(self, frame)
+
+    monkeypatch.setattr(video_io.VideoWriter, "write", counting_write)
+    assert main(["demo", "--out", str(tmp_path), "--frames", "12", "--size", "64", "--no-progress"]) == 0
+    assert len(alive) == 12 and max(alive) <= alive[0] + 1  # flat: the scene shown and the one kept for the graph
