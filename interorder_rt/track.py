@@ -87,22 +87,35 @@ class InstanceTracker:
 
     def _assign(self, current: list[_Track]) -> list[int]:
         """Greedy matching by IoU, best pair first; ties go to the most recently seen track."""
-        pairs = []
+        tracks = sorted(self._tracks.items(), key=lambda item: -item[1].last_seen)
+        iou = np.zeros((len(current), len(tracks)))
         for k, new in enumerate(current):
-            for track_id, old in self._tracks.items():
+            for j, (_, old) in enumerate(tracks):
                 inter = _overlap(new, old)
                 if inter:
-                    iou = inter / (new.area + old.area - inter)
-                    if iou >= self.min_iou:
-                        pairs.append((-iou, -old.last_seen, k, track_id))
-        ids: list[int | None] = [None] * len(current)
-        taken: set[int] = set()
-        for _, _, k, track_id in sorted(pairs):
-            if ids[k] is None and track_id not in taken:
-                ids[k] = track_id
-                taken.add(track_id)
+                    iou[k, j] = inter / (new.area + old.area - inter)
+        matched = dict(greedy_match(iou, self.min_iou))
+        ids = []
         for k in range(len(current)):
-            if ids[k] is None:
-                ids[k] = self._next_id
+            if k in matched:
+                ids.append(tracks[matched[k]][0])
+            else:
+                ids.append(self._next_id)
                 self._next_id += 1
-        return ids  # type: ignore[return-value]
+        return ids
+
+
+def greedy_match(scores: np.ndarray, min_score: float) -> list[tuple[int, int]]:
+    """Row-column pairs of an (R, C) score matrix, best first, each row and column used once,
+    none below ``min_score``; equal scores go to the lower row, then the lower column."""
+    rows, cols = np.nonzero(scores >= min_score)
+    pairs = []
+    used_rows: set[int] = set()
+    used_cols: set[int] = set()
+    for k in np.lexsort((cols, rows, -scores[rows, cols])):
+        r, c = int(rows[k]), int(cols[k])
+        if r not in used_rows and c not in used_cols:
+            pairs.append((r, c))
+            used_rows.add(r)
+            used_cols.add(c)
+    return pairs
