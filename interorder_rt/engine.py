@@ -33,7 +33,7 @@ from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
 from interorder_rt.result import StageTimings, TransferResult
-from interorder_rt.track import InstanceTracker
+from interorder_rt.track import InstanceTracker, TargetFollower
 
 
 class _Stopwatch:
@@ -145,7 +145,7 @@ class Engine:
 
     def stream(
         self, frames: Iterable[Frame | dict | FrameInput], *, alpha: float = 0.3, margin: float = 2e-4,
-        on_error: str = "raise",
+        on_error: str = "raise", follow: bool = False,
     ) -> Iterator[TransferResult]:
         """Transfer the source into each frame of a sequence, with a temporally stable order.
 
@@ -154,11 +154,14 @@ class Engine:
         ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
         ``on_error`` says what a frame that cannot be processed does: ``"raise"`` a ``FrameError``
         naming it, ``"skip"`` it, or ``"pass"`` its image through (``interorder_rt.bad_frames``).
+        ``follow``: each frame's targets are candidates; one person, followed by id, is replaced
+        (``interorder_rt.track.TargetFollower``).
         """
         self._require_source()
         check_policy(on_error)
         smoother = OrderSmoother(alpha=alpha, margin=margin)
         tracker = InstanceTracker()
+        follower = TargetFollower() if follow else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -171,7 +174,7 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker)
+                result = self._stream_frame(item.frame, smoother, tracker, follower)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -179,7 +182,9 @@ class Engine:
                     continue
             yield result
 
-    def _stream_frame(self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker) -> TransferResult:
+    def _stream_frame(
+        self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None
+    ) -> TransferResult:
         watch = _Stopwatch()
         frame = item if isinstance(item, Frame) else Frame(**item)
         untracked = frame.instance_ids is None
@@ -188,6 +193,8 @@ class Engine:
             maskset = MaskSet(frame.masks)
             if untracked:
                 frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
+            if follower is not None:
+                frame = follower.narrow(frame)
             raw = self._recover_order(frame, maskset)
             area = frame.image.shape[0] * frame.image.shape[1]
             order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)

@@ -7,15 +7,19 @@ the best pair down, above ``min_iou``. A track not seen for up to ``patience`` f
 a person who leaves the frame or is hidden for a few frames gets their old id back on return.
 
 IoU is counted inside the intersection of the two boxes only, on the masks' box crops, so the
-cost follows the instances, not the frame.
+cost follows the instances, not the frame. (MaskSet's compiled intersection matrix would need the
+remembered and the new masks packed together, a full-frame copy per frame.)
+
+``TargetFollower`` uses the ids to replace the same person in every frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 
 
@@ -119,3 +123,32 @@ def greedy_match(scores: np.ndarray, min_score: float) -> list[tuple[int, int]]:
             used_rows.add(r)
             used_cols.add(c)
     return pairs
+
+
+class TargetFollower:
+    """Replaces one person through a stream, followed by id, among each frame's candidate targets.
+
+    A frame lists as targets every person that could be replaced (``target="all"`` in the
+    ``Frame.from_*`` adapters); the follower keeps the one whose instance id it follows and drops
+    the rest. The first person followed is the largest candidate; while the followed person is
+    missing the frame replaces no one, and after ``patience`` frames without them the largest
+    candidate is followed instead.
+    """
+
+    def __init__(self, patience: int = 5) -> None:
+        self.patience = int(patience)
+        self.followed: int | None = None
+        self._missing = 0
+
+    def narrow(self, frame: Frame) -> Frame:
+        """``frame`` (checked, with instance ids) with only the followed person as its target."""
+        candidates = {frame.instance_ids[t]: k for k, t in enumerate(frame.target)}
+        if self.followed not in candidates:
+            self._missing += 1
+            if self.followed is not None and self._missing <= self.patience or not candidates:
+                return replace(frame, target=(), keypoints=())
+            areas = {i: int(frame.masks[frame.target[k]].sum()) for i, k in candidates.items()}
+            self.followed = max(areas, key=lambda i: (areas[i], -i))
+        self._missing = 0
+        k = candidates[self.followed]
+        return replace(frame, target=(frame.target[k],), keypoints=(frame.keypoints[k],))

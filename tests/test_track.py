@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from interorder_rt.track import InstanceTracker
+from interorder_rt.frame import Frame
+from interorder_rt.track import InstanceTracker, TargetFollower
 from interorder_rt.synth import make_sequence
 
 SIZE = 128
@@ -80,3 +81,28 @@ def test_bad_parameters_are_refused():
         InstanceTracker(min_iou=0)
     with pytest.raises(ValueError, match="patience"):
         InstanceTracker(patience=-1)
+
+
+def candidates_frame(scene, boxes: list[tuple[int, int, int, int]], ids: list[int]) -> Frame:
+    """A checked frame whose instances are the given boxes, every one a candidate target."""
+    masks = np.zeros((len(boxes), SIZE, SIZE), bool)
+    for mask, (x0, y0, x1, y1) in zip(masks, boxes):
+        mask[y0:y1, x0:x1] = True
+    pose = next(inst.keypoints for inst in scene.instances if inst.keypoints is not None)
+    return Frame(image=scene.image, masks=masks, target=list(range(len(boxes))), keypoints=[pose] * len(boxes),
+                 instance_ids=ids).checked()
+
+
+def test_the_follower_keeps_replacing_the_first_person_by_id(scenes):
+    follower = TargetFollower(patience=2)
+    big, small = (0, 0, 60, 100), (70, 0, 100, 40)
+    replaced = []
+    for boxes, ids in [([big, small], [7, 9]),  # 7 is the larger: followed from here on
+                       ([small, big], [7, 9]),  # 9 grew larger: 7 is still the one replaced
+                       ([small], [9]), ([small], [9]),  # 7 gone: no one replaced while it may return
+                       ([big, small], [9, 7]),  # 7 back, at another index
+                       ([small], [9]), ([small], [9]), ([small], [9])]:  # 7 gone longer than the patience
+        frame = follower.narrow(candidates_frame(scenes[0], boxes, ids))
+        replaced.append([frame.instance_ids[t] for t in frame.target])
+        assert len(frame.keypoints) == len(frame.target)
+    assert replaced == [[7], [7], [], [], [7], [], [], [9]]

@@ -39,7 +39,7 @@ def frame(image):
     order = _rng.permutation(scene.n)
     keypoints = [scene.instances[k].keypoints for k in order]
     categories = [scene.instances[k].category for k in order]
-    return Frame.from_masks(image, scene.modal[order], keypoints=keypoints, categories=categories)
+    return Frame.from_masks(image, scene.modal[order], keypoints=keypoints, categories=categories, target="{target}")
 '''
 
 
@@ -60,9 +60,10 @@ def test_a_720p_clip_through_a_provider_plugin(tmp_path, capsys):
     frames, height, width = 10, 720, 1280
     images = write_clip(tmp_path / "in.mp4", frames, height, width)
     plugin = tmp_path / "segmenter.py"
-    plugin.write_text(PLUGIN.format(seed=SEED, frames=frames, height=height, width=width, fail_at=-1))
+    plugin.write_text(PLUGIN.format(seed=SEED, frames=frames, height=height, width=width, fail_at=-1,
+                                  target="all"))
     args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--provider", f"{plugin}:frame",
-            "-o", str(tmp_path / "out.mp4"), "--overlay", "--no-progress"]
+            "-o", str(tmp_path / "out.mp4"), "--follow", "--overlay", "--no-progress"]
     assert main(args) == 0
     out = list(read_video(tmp_path / "out.mp4"))
     assert len(out) == frames and out[0].shape == (height, width, 3)
@@ -76,7 +77,7 @@ def test_a_frame_the_provider_fails_on_is_passed_through(tmp_path, capsys, caplo
     frames, size = 4, 128
     images = write_clip(tmp_path / "in.mp4", frames, size, size)
     plugin = tmp_path / "segmenter.py"
-    plugin.write_text(PLUGIN.format(seed=SEED, frames=frames, height=size, width=size, fail_at=2))
+    plugin.write_text(PLUGIN.format(seed=SEED, frames=frames, height=size, width=size, fail_at=2, target="largest"))
     args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--provider", f"{plugin}:frame",
             "-o", str(tmp_path / "out.mp4"), "--no-progress"]
     assert main(args) == 0

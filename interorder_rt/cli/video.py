@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="output video (.mp4 or .gif)")
     parser.add_argument("--show", action="store_true", help="show the result live in a window (q or Esc stops)")
     parser.add_argument("--overlay", action="store_true", help="draw per-stage latency (ms) and FPS on each frame")
+    parser.add_argument("--follow", action="store_true",
+                        help="each frame's targets are candidates: replace one person, followed by id (the largest first)")
     parser.add_argument("--on-error", choices=("pass", "skip", "raise"), default="pass",
                         help="a frame that fails: pass it through unchanged (default), skip it, or stop")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames (e.g. for a camera)")
@@ -217,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         read = [0]
         images = _counted(source, read, args.max_frames)
         frames = provided_frames(images, provider) if provider else annotated_frames(images, annotations, args.video)
-        results = engine.stream(frames, on_error=args.on_error)
+        results = engine.stream(frames, on_error=args.on_error, follow=args.follow)
         writer = VideoWriter(args.output, fps) if args.output else None
         if writer is not None:  # an error or a signal below drops the partial file
             stack.push(lambda kind, exc, tb: writer.discard() if kind is not None else None)
