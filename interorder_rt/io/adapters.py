@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from interorder_rt.frame import Frame, _to_numpy
+from interorder_rt.frame import Frame
 from interorder_rt.io.coco_mask import decode_rle
 from interorder_rt.keypoints import INDEX, NUM_KEYPOINTS
 from interorder_rt.ops.maskset import MaskSet
@@ -210,6 +210,13 @@ def _any_pose(keypoints: Any, min_score: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- shared steps
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    """A NumPy array of ``value``; torch tensors (any device) are detached and copied to the host."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def as_rgb(image: Any) -> np.ndarray:
