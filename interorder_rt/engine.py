@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from interorder_rt.bad_frames import FrameError, FrameInput, check_policy, handle
 from interorder_rt.compose import (
     Layer,
     OrderSmoother,
@@ -27,7 +28,6 @@ from interorder_rt.compose import (
     plan_removal,
     with_joint_evidence,
 )
-from interorder_rt.bad_frames import FrameError, FrameInput, check_policy, handle
 from interorder_rt.frame import Frame, as_image, as_masks
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
