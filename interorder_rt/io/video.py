@@ -64,7 +64,7 @@ class VideoSource:
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
-        live = isinstance(source, int) or "://" in self.name or self.name.isdigit()
+        live = isinstance(source, int) or self.name.isdigit() or ("://" in self.name and not self.name.startswith("file:"))
         self.frame_count = int(count) if count and count > 0 and not live else None
 
     def __iter__(self) -> Iterator[np.ndarray]:
