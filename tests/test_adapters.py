@@ -259,3 +259,14 @@ def test_empty_masks_are_dropped_and_targets_reindexed(scene):
         Frame.from_masks(scene.image, masks, keypoints=keypoints, target=0)
     with pytest.raises(ValueError, match="target must be an index"):
         Frame.from_masks(scene.image, masks, keypoints=keypoints, target="biggest")
+
+
+def test_an_ultralytics_result_without_detections_is_an_empty_frame(scene):
+    empty = SimpleNamespace(orig_img=scene.image[..., ::-1], names={0: "person"}, masks=None, keypoints=None,
+                            boxes=ultralytics_boxes(np.zeros((0, 4), np.float32), []))
+    frame = Frame.from_ultralytics(empty)
+    assert frame.masks.shape == (0, H, W) and frame.target == []
+    boxes_only = ultralytics_segment(scene, with_keypoints=False)
+    boxes_only.masks = None
+    with pytest.raises(ValueError, match="no masks: run a segment model"):
+        Frame.from_ultralytics(boxes_only)

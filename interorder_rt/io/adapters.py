@@ -59,13 +59,16 @@ def from_ultralytics(
     ``Results`` on the same image), matched by box overlap.
     """
     rgb = as_rgb(image if image is not None else _to_numpy(result.orig_img)[..., ::-1])
-    if getattr(result, "masks", None) is None:
+    classes = _to_numpy(result.boxes.cls).astype(int) if getattr(result, "boxes", None) is not None else []
+    if getattr(result, "masks", None) is not None:
+        masks = fit_masks(_to_numpy(result.masks.data), rgb.shape[:2], letterbox=True)
+    elif len(classes):
         raise ValueError("the ultralytics result has no masks: run a segment model (e.g. yolo11n-seg)")
-    masks = fit_masks(_to_numpy(result.masks.data), rgb.shape[:2], letterbox=True)
+    else:  # ultralytics gives no masks when nothing was detected
+        masks = np.zeros((0, *rgb.shape[:2]), bool)
     names = getattr(result, "names", None) or {}
-    classes = _to_numpy(result.boxes.cls).astype(int)
     categories = [str(names.get(c, c)) for c in classes]
-    people = pose if pose is not None and getattr(result, "keypoints", None) is None else result
+    people = pose if pose is not None else result
     points, scores = _ultralytics_keypoints(people)
     keypoints = [None] * len(masks)
     if points is not None:
@@ -106,6 +109,8 @@ def from_detectron2(
     ``pred_keypoints`` and ``pred_boxes``, matched by box overlap.
     """
     rgb = as_rgb(image)
+    if getattr(instances, "pred_masks", None) is None:
+        raise ValueError("the detectron2 instances have no pred_masks: run an instance segmentation model")
     masks = fit_masks(_to_numpy(instances.pred_masks), rgb.shape[:2])
     classes = _to_numpy(instances.pred_classes).astype(int)
     if class_names is not None:
