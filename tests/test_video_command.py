@@ -98,13 +98,18 @@ def write_annotations(folder, scenes) -> None:
         save_annotation(folder / f"{k:06d}.json", ann)
 
 
-@pytest.mark.parametrize("policy, kept", [("pass", 3), ("skip", 2)])
-def test_a_corrupt_annotation_file_is_named_and_the_rest_written(tmp_path, caplog, policy, kept):
+def annotated_clip(tmp_path) -> None:
+    """A 3-frame 96 x 96 clip, ``in.mp4``, with its annotations in ``ann/`` (no instance ids)."""
     scenes = make_sequence(1, 3, height=96, width=96)
     with VideoWriter(tmp_path / "in.mp4", fps=5) as writer:
         for scene in scenes:
             writer.write(scene.image)
     write_annotations(tmp_path / "ann", scenes)
+
+
+@pytest.mark.parametrize("policy, kept", [("pass", 3), ("skip", 2)])
+def test_a_corrupt_annotation_file_is_named_and_the_rest_written(tmp_path, caplog, policy, kept):
+    annotated_clip(tmp_path)
     broken = tmp_path / "ann" / "000001.json"
     broken.write_text("{ not json")
     url = (tmp_path / "in.mp4").as_uri()  # the stream-URL input path, on a local file:// URL
@@ -115,12 +120,17 @@ def test_a_corrupt_annotation_file_is_named_and_the_rest_written(tmp_path, caplo
     assert f"frame 1 ({broken}): ValueError: annotation file is not valid JSON" in caplog.text
 
 
+def test_max_frames_stops_early_without_a_count_mismatch(tmp_path, capsys):
+    annotated_clip(tmp_path)
+    args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--annotations", str(tmp_path / "ann"),
+            "-o", str(tmp_path / "out.mp4"), "--max-frames", "2", "--no-progress"]
+    assert main(args) == 0
+    assert len(list(read_video(tmp_path / "out.mp4"))) == 2
+    assert "2 frames (0 passed through, 0 skipped)" in capsys.readouterr().out
+
+
 def test_on_error_raise_stops_but_keeps_the_frames_written(tmp_path, capsys):
-    scenes = make_sequence(1, 3, height=96, width=96)
-    with VideoWriter(tmp_path / "in.mp4", fps=5) as writer:
-        for scene in scenes:
-            writer.write(scene.image)
-    write_annotations(tmp_path / "ann", scenes)
+    annotated_clip(tmp_path)
     (tmp_path / "ann" / "000002.json").write_text("[]")
     args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--annotations", str(tmp_path / "ann"),
             "-o", str(tmp_path / "out.mp4"), "--on-error", "raise", "--no-progress"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -138,10 +139,8 @@ def load_provider(spec: str) -> Callable[[np.ndarray], Any]:
     return provider
 
 
-def _counted(images: Iterable[np.ndarray], counter: list[int], limit: int | None) -> Iterator[np.ndarray]:
+def _counted(images: Iterable[np.ndarray], counter: list[int]) -> Iterator[np.ndarray]:
     for image in images:
-        if limit is not None and counter[0] >= limit:
-            return
         counter[0] += 1
         yield image
 
@@ -217,8 +216,9 @@ def run(args: argparse.Namespace) -> int:
         load_source(engine, args.source, args.source_ann)
 
         read = [0]
-        images = _counted(source, read, args.max_frames)
+        images = _counted(source, read)
         frames = provided_frames(images, provider) if provider else annotated_frames(images, annotations, args.video)
+        frames = itertools.islice(frames, args.max_frames)
         results = engine.stream(frames, on_error=args.on_error, follow=args.follow)
         writer = VideoWriter(args.output, fps) if args.output else None
         if writer is not None:  # an error or a signal below drops the partial file
