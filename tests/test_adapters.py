@@ -270,3 +270,13 @@ def test_an_ultralytics_result_without_detections_is_an_empty_frame(scene):
     boxes_only.masks = None
     with pytest.raises(ValueError, match="no masks: run a segment model"):
         Frame.from_ultralytics(boxes_only)
+
+
+def test_coco_results_at_mixed_resolutions_are_each_resized(scene):
+    half = cv2.resize(scene.modal[0].astype(np.uint8), (W // 2, H // 2), interpolation=cv2.INTER_AREA)
+    results = [{"category_id": 62, "segmentation": rle(half)},
+               *({"category_id": 62, "segmentation": rle(m)} for m in scene.modal[1:])]
+    with pytest.warns(UserWarning, match="masks are 80x60"):
+        frame = Frame.from_coco_results(results, scene.image, target=None).checked()
+    np.testing.assert_array_equal(frame.masks[1:], scene.modal[1:])
+    assert iou(frame.masks[0], scene.modal[0]) > 0.7

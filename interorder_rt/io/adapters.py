@@ -150,8 +150,7 @@ def from_coco_results(
                and float(r.get("score", 1.0)) >= min_score]
     segm = [r for r in entries if "segmentation" in r]
     loose = [r for r in entries if "segmentation" not in r and "keypoints" in r]
-    masks = fit_masks(np.stack([_decode_result_rle(r["segmentation"]) for r in segm]) if segm
-                      else np.zeros((0, *rgb.shape[:2]), bool), rgb.shape[:2])
+    masks = fit_each([_decode_result_rle(r["segmentation"]) for r in segm], rgb.shape[:2])
     cats = [str(names.get(r.get("category_id"), "object")) for r in segm]
     keypoints = [_coco_pose(r, min_keypoint_score) if "keypoints" in r else None for r in segm]
     if loose:
@@ -189,8 +188,7 @@ def from_masks(
     """
     rgb = as_rgb(image)
     if isinstance(masks, (list, tuple)):
-        masks = [fit_masks(_to_numpy(m)[None], rgb.shape[:2])[0] for m in masks]
-        stacked = np.stack(masks) if masks else np.zeros((0, *rgb.shape[:2]), bool)
+        stacked = fit_each([_to_numpy(m) for m in masks], rgb.shape[:2])
     else:
         stacked = fit_masks(_to_numpy(masks), rgb.shape[:2])
     n = len(stacked)
@@ -251,6 +249,12 @@ def fit_masks(masks: np.ndarray, size: tuple[int, int], *, letterbox: bool = Fal
     for k, mask in enumerate(masks):
         out[k] = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
     return out
+
+
+def fit_each(masks: Sequence[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """(N, H, W) bool from (h, w) masks that may each have another size (``fit_masks`` on each)."""
+    fitted = [fit_masks(np.asarray(m)[None], size)[0] for m in masks]
+    return np.stack(fitted) if fitted else np.zeros((0, *size), bool)
 
 
 def _unpad(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
