@@ -55,31 +55,47 @@ def test_partials_of_dead_writers_are_removed_on_start_and_live_ones_kept(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writer.path.name, other.name])
 
 
-def run_demo_until_writing(out: Path, frames: int) -> subprocess.Popen:
-    """A demo subprocess, returned once its video's partial file exists."""
+WRITER = """
+import sys, numpy as np
+from interorder_rt.io.video import VideoWriter
+with VideoWriter(sys.argv[1], 12.0) as writer:
+    while True:
+        writer.write(np.zeros((16, 16, 3), np.uint8))
+"""
+
+
+def start_until_writing(args: list[str], out: Path) -> subprocess.Popen:
+    """A Python subprocess, returned once a partial video file exists in ``out``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-m", "interorder_rt.cli", "demo", "--out", str(out), "--frames",
-                              str(frames), "--size", "64", "--no-progress"], env=env, stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, *args], env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not any(p.name.startswith(".demo.") for p in out.glob(".*")):
-        assert child.poll() is None, child.stderr.read().decode()
-        assert time.monotonic() < deadline, "the demo never started writing"
-        time.sleep(0.05)
+    try:
+        while not list(out.glob(".*.mp4")):
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the child never started writing"
+            time.sleep(0.05)
+    except AssertionError:
+        child.kill()
+        raise
     return child
 
 
-def test_sigterm_discards_the_partial_video_and_kill_9_leftovers_go_on_the_next_start(tmp_path):
-    terminated = run_demo_until_writing(tmp_path, 400)
-    terminated.send_signal(signal.SIGTERM)
-    assert terminated.wait(60) == 128 + signal.SIGTERM
+def test_sigterm_makes_the_demo_discard_its_partial_video(tmp_path):
+    demo = start_until_writing(["-m", "interorder_rt.cli", "demo", "--out", str(tmp_path), "--frames", "400",
+                                "--size", "64", "--no-progress"], tmp_path)
+    demo.send_signal(signal.SIGTERM)
+    assert demo.wait(60) == 128 + signal.SIGTERM
     assert list(tmp_path.glob(".*")) == []
 
-    killed = run_demo_until_writing(tmp_path, 400)
+
+def test_the_partial_a_kill_9_leaves_is_removed_by_the_next_writer(tmp_path):
+    killed = start_until_writing(["-c", WRITER, str(tmp_path / "clip.mp4")], tmp_path)
     killed.kill()
     killed.wait(60)
-    assert list(tmp_path.glob(".demo.*"))  # kill -9 leaves the partial file behind...
-    assert main(["demo", "--out", str(tmp_path), "--frames", "1", "--size", "64", "--no-progress"]) == 0
-    assert list(tmp_path.glob(".*")) == []  # ...and the next writer of that video removes it
+    assert list(tmp_path.glob(".clip.mp4.*"))  # kill -9 leaves the partial file behind...
+    with VideoWriter(tmp_path / "clip.mp4", 12.0) as writer:
+        assert list(tmp_path.glob(".*")) == [Path(writer._tmp)]  # ...and the next writer of that video removes it
+        writer.write(np.zeros((16, 16, 3), np.uint8))
 
 
 def test_demo_streams_frames_to_the_writer_instead_of_keeping_the_clip(tmp_path, monkeypatch):
@@ -92,5 +108,5 @@ def test_demo_streams_frames_to_the_writer_instead_of_keeping_the_clip(tmp_path,
         write(self, frame)
 
     monkeypatch.setattr(video_io.VideoWriter, "write", counting_write)
-    assert main(["demo", "--out", str(tmp_path), "--frames", "12", "--size", "64", "--no-progress"]) == 0
-    assert len(alive) == 12 and max(alive) <= alive[0] + 1  # flat: the scene shown and the one kept for the graph
+    assert main(["demo", "--out", str(tmp_path), "--frames", "6", "--size", "64", "--no-progress"]) == 0
+    assert len(alive) == 6 and max(alive) <= alive[0] + 1  # flat: the scene shown and the one kept for the graph
