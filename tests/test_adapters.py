@@ -8,6 +8,8 @@ built from a synthetic scene whose masks and keypoints are known.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
@@ -280,3 +282,19 @@ def test_coco_results_at_mixed_resolutions_are_each_resized(scene):
         frame = Frame.from_coco_results(results, scene.image, target=None).checked()
     np.testing.assert_array_equal(frame.masks[1:], scene.modal[1:])
     assert iou(frame.masks[0], scene.modal[0]) > 0.7
+
+
+REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "coco"
+
+
+@pytest.mark.skipif(not (REAL / "test_coco.json").is_file(), reason="needs ../shared/real (the real COCO photos)")
+def test_real_coco_annotations_make_a_frame_the_engine_accepts():
+    from interorder_rt.io.image import read_rgb
+
+    coco = json.loads((REAL / "test_coco.json").read_text())
+    image = read_rgb(REAL / "000000196141.jpg")
+    frame = Frame.from_coco_results(coco["annotations"], image, image_id=196141, target="all").checked()
+    assert frame.masks.shape == (5, *image.shape[:2])
+    assert len(frame.target) == 4  # the fifth person has no labelled keypoint
+    for kp in frame.keypoints:
+        assert not np.isnan(kp[KEYPOINT_NAMES.index("neck")]).any()

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from interorder_rt.frame import Frame
-from interorder_rt.io.coco_mask import decode_rle
+from interorder_rt.io.coco_mask import decode_polygons, decode_rle
 from interorder_rt.keypoints import INDEX, NUM_KEYPOINTS
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.pose.protocol import check_core_keypoints
@@ -136,9 +136,10 @@ def from_coco_results(
     categories: dict[int, str] | None = None, min_score: float = 0.0, min_keypoint_score: float = 0.0,
     min_box_iou: float = 0.5,
 ) -> Frame:
-    """A frame from a COCO results list (the JSON a detector writes for COCO evaluation).
+    """A frame from a COCO results list (the JSON a detector writes for COCO evaluation), or from
+    a COCO annotation file's ``annotations``.
 
-    Entries with a ``segmentation`` (RLE) are the instances; entries with ``keypoints`` (17 x, y,
+    Entries with a ``segmentation`` (RLE, or polygons in image pixels) are the instances; entries with ``keypoints`` (17 x, y,
     score) and no segmentation are poses, given to the person whose box (``bbox``, x, y, w, h, or
     the mask's) overlaps theirs most. An entry with both is a person with its own pose.
     ``image_id`` keeps only that image's entries; ``min_score`` drops weaker detections;
@@ -150,7 +151,7 @@ def from_coco_results(
                and float(r.get("score", 1.0)) >= min_score]
     segm = [r for r in entries if "segmentation" in r]
     loose = [r for r in entries if "segmentation" not in r and "keypoints" in r]
-    masks = fit_each([_decode_result_rle(r["segmentation"]) for r in segm], rgb.shape[:2])
+    masks = fit_each([_decode_segmentation(r["segmentation"], rgb.shape[:2]) for r in segm], rgb.shape[:2])
     cats = [str(names.get(r.get("category_id"), "object")) for r in segm]
     keypoints = [_coco_pose(r, min_keypoint_score) if "keypoints" in r else None for r in segm]
     if loose:
@@ -160,11 +161,14 @@ def from_coco_results(
     return build_frame(rgb, masks, cats, keypoints, target)
 
 
-def _decode_result_rle(rle: dict) -> np.ndarray:
-    if not isinstance(rle, dict) or "size" not in rle:
-        raise ValueError("COCO result segmentations must be RLE objects with a 'size'")
-    h, w = (int(v) for v in rle["size"])
-    counts = rle["counts"]
+def _decode_segmentation(segmentation: Any, size: tuple[int, int]) -> np.ndarray:
+    """A result's or annotation's mask: an RLE (its own size) or polygons (in the image's pixels)."""
+    if isinstance(segmentation, list):
+        return decode_polygons([[float(c) for c in polygon] for polygon in segmentation], *size)
+    if not isinstance(segmentation, dict) or "size" not in segmentation or "counts" not in segmentation:
+        raise ValueError("a COCO segmentation must be an RLE object (size, counts) or a list of polygons")
+    h, w = (int(v) for v in segmentation["size"])
+    counts = segmentation["counts"]
     return decode_rle({"size": [h, w], "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}, h, w)
 
 
