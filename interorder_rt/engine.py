@@ -10,6 +10,7 @@ with each new person in its predecessor's slot (``interorder_rt.compose``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,6 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from interorder_rt.bad_frames import FrameError, FrameInput, check_policy, handle
 from interorder_rt.compose import (
     Layer,
     OrderSmoother,
@@ -35,6 +37,7 @@ from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
 from interorder_rt.result import StageTimings, TransferResult
+from interorder_rt.track import InstanceTracker, TargetFollower
 
 
 class _Stopwatch:
@@ -159,32 +162,66 @@ class Engine:
             return _like_input(self._merge(frame, order, watch), given)
 
     def stream(
-        self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4
+        self, frames: Iterable[Frame | dict | FrameInput], *, alpha: float = 0.3, margin: float = 2e-4,
+        on_error: str = "raise", follow: bool = False,
     ) -> Iterator[TransferResult]:
         """Transfer the source into each frame of a sequence, with a temporally stable order.
 
-        Frames carry ``instance_ids`` to match instances across frames (otherwise the index is the
-        id). ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        Frames carry ``instance_ids`` to match instances across frames; frames without them get ids
+        from mask overlap with the frames before (``interorder_rt.track.InstanceTracker``).
+        ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        ``on_error`` says what a frame that cannot be processed does: ``"raise"`` a ``FrameError``
+        naming it, ``"skip"`` it, or ``"pass"`` its image through (``interorder_rt.bad_frames``).
+        ``follow``: each frame's targets are candidates; one person, followed by id, is replaced
+        (``interorder_rt.track.TargetFollower``).
         """
         self._require_source()
+        check_policy(on_error)
         smoother = OrderSmoother(alpha=alpha, margin=margin)
-        for item in frames:
-            watch = _Stopwatch()
-            given = item if isinstance(item, Frame) else Frame(**item)
-            frame = given.checked()
-            if not frame.masks.shape[0]:
-                smoother.reset()  # every instance left the frame
-                yield _like_input(_unchanged(frame, watch), given)
-                continue
-            with self._on_stream(), watch.stage("order"):  # not around the yield: the caller's code is not ours
+        tracker = InstanceTracker()
+        follower = TargetFollower() if follow else None
+        items = iter(frames)
+        for index in itertools.count():
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except Exception as exc:  # the frame source itself broke: no frame after it can come
+                raise FrameError(index, None, exc) from exc
+            item = item if isinstance(item, FrameInput) else FrameInput(item)
+            try:
+                if item.error is not None:
+                    raise item.error
+                result = self._stream_frame(item.frame, smoother, tracker, follower)
+            except Exception as exc:
+                image = item.image if item.image is not None else _field(item.frame, "image")
+                result = handle(on_error, FrameError(index, item.where, exc), image)
+                if result is None:
+                    continue
+            yield result
+
+    def _stream_frame(
+        self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None
+    ) -> TransferResult:
+        watch = _Stopwatch()
+        given = item if isinstance(item, Frame) else Frame(**item)
+        untracked = given.instance_ids is None
+        frame = given.checked()
+        if not frame.masks.shape[0]:
+            smoother.reset()  # every instance left the frame
+            return _like_input(_unchanged(frame, watch), given)
+        with self._on_stream():
+            with watch.stage("order"):
                 maskset = _device_maskset(given.masks) or MaskSet(frame.masks)
+                if untracked:
+                    frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
+                if follower is not None:
+                    frame = follower.narrow(frame)
                 raw = self._recover_order(frame, maskset)
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            with self._on_stream():
-                result = _like_input(self._merge(frame, order, watch), given)
-            yield result
+            return _like_input(self._merge(frame, order, watch), given)
 
     def _on_stream(self):
         """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""
@@ -236,6 +273,7 @@ class Engine:
             person_masks=np.array([people[t].mask for t in targets], dtype=bool).reshape(-1, *size),
             visible_person_masks=np.array([visible[t] for t in targets], dtype=bool).reshape(-1, *size),
             timings=StageTimings(**timings, total=total),
+            instance_ids=tuple(frame.instance_ids or ()),
         )
 
     def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
@@ -304,6 +342,11 @@ def _device_maskset(masks: Any) -> MaskSet | None:
 def _like_input(result: TransferResult, given: Frame) -> TransferResult:
     """``result`` with its image in the kind and on the device of the frame's image (``backends.device_arrays``)."""
     return replace(result, image=like(result.image, given.image))
+
+
+def _field(frame: Any, name: str) -> Any:
+    """A field of a Frame or of a dict of frame fields (None when absent)."""
+    return frame.get(name) if isinstance(frame, dict) else getattr(frame, name, None)
 
 
 def _check_order(order: OrderResult, masks: np.ndarray) -> OrderResult:

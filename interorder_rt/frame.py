@@ -38,6 +38,34 @@ class Frame:
         """The replaced instances, as a tuple."""
         return (self.target,) if np.isscalar(self.target) else tuple(self.target)
 
+    @classmethod
+    def from_ultralytics(cls, result: Any, **options: Any) -> "Frame":
+        """A frame from an ultralytics ``Results`` (``interorder_rt.io.adapters.from_ultralytics``)."""
+        from interorder_rt.io.adapters import from_ultralytics
+
+        return from_ultralytics(result, **options)
+
+    @classmethod
+    def from_detectron2(cls, instances: Any, image: Any, **options: Any) -> "Frame":
+        """A frame from a detectron2 ``Instances`` (``interorder_rt.io.adapters.from_detectron2``)."""
+        from interorder_rt.io.adapters import from_detectron2
+
+        return from_detectron2(instances, image, **options)
+
+    @classmethod
+    def from_coco_results(cls, results: Sequence[dict], image: Any, **options: Any) -> "Frame":
+        """A frame from a COCO results list (``interorder_rt.io.adapters.from_coco_results``)."""
+        from interorder_rt.io.adapters import from_coco_results
+
+        return from_coco_results(results, image, **options)
+
+    @classmethod
+    def from_masks(cls, image: Any, masks: Any, **options: Any) -> "Frame":
+        """A frame from plain masks and keypoints (``interorder_rt.io.adapters.from_masks``)."""
+        from interorder_rt.io.adapters import from_masks
+
+        return from_masks(image, masks, **options)
+
     def checked(self) -> "Frame":
         """This frame with every field validated and normalised.
 

@@ -42,6 +42,8 @@ class TransferResult:
     person_masks: np.ndarray  # (K, H, W) bool
     visible_person_masks: np.ndarray  # (K, H, W) bool
     timings: StageTimings
+    instance_ids: tuple[int, ...] = ()  # each instance's id in a stream (given or tracked)
+    error: str | None = None  # a stream's frame passed through unchanged: why (interorder_rt.bad_frames)
 
     @property
     def person_mask(self) -> np.ndarray:

@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIRST_PARTY = {"interorder_rt", "training"}
 # Import names whose distribution is called otherwise.
 DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "pillow", "pytest_benchmark": "pytest-benchmark"}
+# Imported only to hand back an object of the caller's own kind (a CuPy frame in, a CuPy image out):
+# present whenever the import runs, so never a dependency.
+CALLER_SUPPLIED = {"cupy"}
 
 
 def _project() -> dict:
@@ -55,7 +58,8 @@ def _third_party_imports(*paths: Path) -> dict[str, str]:
                 continue
             for module in (m.split(".")[0] for m in modules):
                 local = (path.parent / f"{module}.py").exists()
-                if module in sys.stdlib_module_names or module in FIRST_PARTY or local or _is_optional(node, parents):
+                if (module in sys.stdlib_module_names or module in FIRST_PARTY or module in CALLER_SUPPLIED or local
+                        or _is_optional(node, parents)):
                     continue
                 found.setdefault(module, str(path.relative_to(REPO)))
     return found

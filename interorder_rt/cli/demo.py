@@ -9,8 +9,11 @@ a PNG of one frame with its order graph, and the median latency of each stage.
 from __future__ import annotations
 
 import argparse
+import math
 import time
+from collections import deque
 from pathlib import Path
+from typing import Iterable
 
 DEFAULT_OUT = "interorder_demo"
 PANEL_TITLES = ("source person", "reference", "naive paste", "ours (order-aware)")
@@ -37,11 +40,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--frames must be at least 1, got {args.frames}")
     if args.size < 64:
         raise ValueError(f"--size must be at least 64 pixels, got {args.size}")
+    if not (math.isfinite(args.fps) and args.fps > 0):
+        raise ValueError(f"--fps must be a finite positive number, got {args.fps}")
+    from interorder_rt.cli.signals import exit_on_sigterm
+
     start = time.perf_counter()
-    video, graph, latency = run_demo(
-        Path(args.out), frames=args.frames, seed=args.seed, size=args.size, fps=args.fps,
-        device=args.device, progress=not args.no_progress,
-    )
+    with exit_on_sigterm():
+        video, graph, latency = run_demo(
+            Path(args.out), frames=args.frames, seed=args.seed, size=args.size, fps=args.fps,
+            device=args.device, progress=not args.no_progress,
+        )
     print(f"video:       {video}")
     print(f"order graph: {graph}")
     print(latency)
@@ -58,21 +66,29 @@ def run_demo(out: Path, *, frames: int, seed: int, size: int, fps: float, device
     from interorder_rt.engine import Engine
     from interorder_rt.io.atomic import atomic_imwrite
     from interorder_rt.io.video import VideoWriter
-    from interorder_rt.synth import make_sequence, make_transfer_pair
+    from interorder_rt.synth import iter_sequence, make_transfer_pair
 
     # Another seed for the source: the same seed would draw the walker's identity again.
     pair = make_transfer_pair(seed + 1, setting="objects", height=size, width=size)
     source, index = pair.source, pair.source_index
-    scenes = make_sequence(seed, frames, height=size, width=size)
-    person_id = _person_to_replace(scenes)
+    # The clip is drawn twice, scene by scene, so that it never sits in memory as a whole: once to
+    # choose the person to replace, once to stream it to the engine and the video file.
+    person_id = _person_to_replace(iter_sequence(seed, frames, height=size, width=size))
 
     engine = Engine(device=device)
     engine.set_source(source.image, keypoints=source.instances[index].keypoints, masks=source.modal, index=index)
-    stream = engine.stream(_frame(scene, person_id) for scene in scenes)
+    shown: deque = deque()  # the scene whose result the stream yields next
+
+    def reference_frames():
+        for scene in iter_sequence(seed, frames, height=size, width=size):
+            shown.append(scene)
+            yield _frame(scene, person_id)
 
     timings, graph_frame = [], None
     with VideoWriter(out / "demo.mp4", fps) as writer:
-        for scene, result in tqdm(zip(scenes, stream), total=frames, desc="demo", unit="frame", disable=not progress):
+        stream = engine.stream(reference_frames())
+        for result in tqdm(stream, total=frames, desc="demo", unit="frame", disable=not progress):
+            scene = shown.popleft()
             naive = scene.image
             for rgb, mask in zip(result.person_rgb, result.person_masks):
                 naive = paste_on_top(naive, rgb, mask)
@@ -80,7 +96,7 @@ def run_demo(out: Path, *, frames: int, seed: int, size: int, fps: float, device
             if result.targets:
                 timings.append(result.timings.as_dict())
                 if graph_frame is None or _showcase_score(result) > _showcase_score(graph_frame[1]):
-                    graph_frame = (scene, result)
+                    graph_frame = (scene, result)  # the one frame kept
     graph = out / "order_graph.png"
     if graph_frame is not None:
         atomic_imwrite(graph, _graph_picture(*graph_frame))
@@ -88,7 +104,7 @@ def run_demo(out: Path, *, frames: int, seed: int, size: int, fps: float, device
     return writer.path, graph if graph_frame is not None else None, latency
 
 
-def _person_to_replace(scenes) -> int:
+def _person_to_replace(scenes: Iterable) -> int:
     """The id of the person shown most (visible pixels summed over the frames with a usable pose)."""
     from collections import Counter
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -14,20 +16,13 @@ import numpy as np
 
 
 def read_video(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Yield the frames of a video file as (H, W, 3) uint8 RGB."""
-    capture = open_video(path)
-    try:
-        while True:
-            ok, bgr = capture.read()
-            if not ok:
-                return
-            yield np.ascontiguousarray(bgr[..., ::-1])
-    finally:
-        capture.release()
+    """Yield the frames of a video file, a camera or a stream URL as (H, W, 3) uint8 RGB."""
+    with VideoSource(path) as source:
+        yield from source
 
 
 def open_video(path: str | os.PathLike) -> cv2.VideoCapture:
-    """An opened ``cv2.VideoCapture``; FileNotFoundError / ValueError when it cannot be read."""
+    """An opened ``cv2.VideoCapture`` of a file; FileNotFoundError / ValueError when it cannot be read."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"video file not found: {path}")
@@ -38,14 +33,80 @@ def open_video(path: str | os.PathLike) -> cv2.VideoCapture:
     return capture
 
 
+def open_capture(source: str | os.PathLike | int) -> cv2.VideoCapture:
+    """An opened ``cv2.VideoCapture`` of a file path, a camera index (``0`` or ``"0"``) or a stream
+    URL (``rtsp://``, ``http://``, ``file://``, anything FFmpeg reads)."""
+    text = str(source)
+    if isinstance(source, int) or text.isdigit():
+        capture = cv2.VideoCapture(int(text))
+        what = f"camera {text}"
+    elif "://" in text:
+        capture = cv2.VideoCapture(text, cv2.CAP_FFMPEG)
+        what = f"stream {text}"
+    else:
+        return open_video(source)
+    if not capture.isOpened():
+        capture.release()
+        raise ValueError(f"cannot open {what}")
+    return capture
+
+
+class VideoSource:
+    """The frames of a video file, camera or stream URL (``open_capture``), read once, as RGB.
+
+    ``fps`` is the rate it declares (``None`` when it declares none); ``frame_count`` the frames a
+    file declares (``None`` for cameras, streams and files that do not say).
+    """
+
+    def __init__(self, source: str | os.PathLike | int) -> None:
+        self.name = str(source)
+        self._capture = open_capture(source)
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and math.isfinite(fps) and 0 < fps < 1000 else None
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        live = isinstance(source, int) or self.name.isdigit() or ("://" in self.name and not self.name.startswith("file:"))
+        self.frame_count = int(count) if count and count > 0 and not live else None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        while True:
+            ok, bgr = self._capture.read()
+            if not ok:
+                return
+            yield np.ascontiguousarray(bgr[..., ::-1])
+
+    def release(self) -> None:
+        self._capture.release()
+
+    def __enter__(self) -> "VideoSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 def video_fps(path: str | os.PathLike, default: float = 25.0) -> float:
     """The frame rate a video declares, or ``default`` when it declares none."""
-    capture = open_video(path)
-    try:
-        fps = capture.get(cv2.CAP_PROP_FPS)
-    finally:
-        capture.release()
-    return float(fps) if fps and np.isfinite(fps) and fps > 0 else default
+    with VideoSource(path) as source:
+        return source.fps or default
+
+
+class LiveWindow:
+    """Shows frames in an OpenCV window; ``show`` returns False once the user pressed q or Esc."""
+
+    def __init__(self, title: str = "interorder") -> None:
+        self.title = title
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        except cv2.error:
+            raise ValueError("a live window needs OpenCV with a GUI (opencv-python, not opencv-python-headless) "
+                             "and a display") from None
+
+    def show(self, frame: np.ndarray) -> bool:
+        cv2.imshow(self.title, np.ascontiguousarray(frame[..., ::-1]))
+        return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
+
+    def close(self) -> None:
+        cv2.destroyWindow(self.title)
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,6 +126,44 @@ def mp4_supported() -> bool:
         return bool(ok)
 
 
+def check_fps(fps: float) -> float:
+    """``fps`` as a float, or a ValueError unless it is finite and positive (OpenCV hangs on inf)."""
+    fps = float(fps)
+    if not (math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a finite positive number, got {fps}")
+    return fps
+
+
+def _partial_prefix(path: Path, pid: int) -> str:
+    """A partial file's name starts with the video's name and the writing process's id."""
+    return f".{path.name}.{pid}."
+
+
+def remove_stale_partials(path: Path) -> list[Path]:
+    """Delete partial files of ``path`` left by writers that died (kill -9, a crash); returns them.
+
+    A partial file names its writer's process id; it is stale when that process is gone.
+    """
+    removed = []
+    for partial in path.parent.glob(f".{glob.escape(path.name)}.*{path.suffix}"):
+        pid = partial.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class VideoWriter:
     """Writes RGB frames to a video file that appears only once complete (a rename at ``close``).
 
@@ -77,15 +176,14 @@ class VideoWriter:
         path = Path(path)
         if path.suffix.lower() not in (".mp4", ".gif"):
             raise ValueError(f"video output must end in .mp4 or .gif, got {path.name!r}")
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        self.fps = check_fps(fps)
         if path.suffix.lower() == ".mp4" and not mp4_supported():
             path = path.with_suffix(".gif")
         self.path = path
-        self.fps = float(fps)
         self.frames_written = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+        remove_stale_partials(path)
+        fd, self._tmp = tempfile.mkstemp(prefix=_partial_prefix(path, os.getpid()), suffix=path.suffix, dir=path.parent)
         os.close(fd)
         os.chmod(self._tmp, 0o644)  # mkstemp makes it private; a video is meant to be shared
         self._cv_writer: cv2.VideoWriter | None = None

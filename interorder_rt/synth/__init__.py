@@ -8,7 +8,7 @@ from interorder_rt.synth.pairs import TransferPair, make_transfer_pair
 from interorder_rt.synth.person import render_person
 from interorder_rt.synth.pose_prior import sample_pose
 from interorder_rt.synth.scene import Instance, Layer, Scene
-from interorder_rt.synth.sequence import make_sequence
+from interorder_rt.synth.sequence import iter_sequence, make_sequence
 
-__all__ = ["Identity", "Instance", "Layer", "Scene", "TransferPair", "generate_scene", "make_sequence",
-           "make_transfer_pair", "render_person", "sample_identity", "sample_pose"]
+__all__ = ["Identity", "Instance", "Layer", "Scene", "TransferPair", "generate_scene", "iter_sequence",
+           "make_sequence", "make_transfer_pair", "render_person", "sample_identity", "sample_pose"]

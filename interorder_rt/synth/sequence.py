@@ -8,6 +8,7 @@ keep their ``instance_id`` (and persons their identity) in every frame and are l
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Iterator
 
 import numpy as np
 
@@ -85,6 +86,14 @@ def _mover(rng: np.random.Generator, identity: Identity, height: int, width: int
 
 def make_sequence(seed_or_rng: SeedLike, frames: int = 48, *, height: int = 256, width: int = 256) -> list[Scene]:
     """``frames`` scenes of smooth motion with stable instance ids. Deterministic from the seed."""
+    return list(iter_sequence(seed_or_rng, frames, height=height, width=width))
+
+
+def iter_sequence(seed_or_rng: SeedLike, frames: int = 48, *, height: int = 256, width: int = 256) -> Iterator[Scene]:
+    """The scenes of ``make_sequence`` one at a time, so a long clip never sits in memory.
+
+    Arguments are checked and the clip's layout drawn at the call, before the first scene.
+    """
     if not isinstance(frames, (int, np.integer)) or frames < 1:
         raise ValueError(f"frames must be a positive int, got {frames!r}")
     rng = as_rng(seed_or_rng)
@@ -102,7 +111,11 @@ def make_sequence(seed_or_rng: SeedLike, frames: int = 48, *, height: int = 256,
     tracks = persons + objects
     paint_order = rng.permutation(len(tracks))
     background = sample_background(rng, height, width)
-    scenes = []
+    return _render(tracks, paint_order, background, frames, height, width)
+
+
+def _render(tracks: list, paint_order: np.ndarray, background: np.ndarray, frames: int, height: int,
+            width: int) -> Iterator[Scene]:
     for t in range(frames):
         layers: list[Layer] = []
         for k in paint_order:
@@ -113,5 +126,4 @@ def make_sequence(seed_or_rng: SeedLike, frames: int = 48, *, height: int = 256,
                 layers.append(object_layer(track.at(t), height, width, int(k)))
         scene = Scene.from_layers(background, keep_visible(layers, height, width))
         ids = np.array([inst.instance_id for inst in scene.instances])
-        scenes.append(scene.reindexed(np.argsort(ids, kind="stable")))
-    return scenes
+        yield scene.reindexed(np.argsort(ids, kind="stable"))
