@@ -1,6 +1,8 @@
 """Atomic writes: a failed write leaves the old file intact and no temporary behind."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -25,6 +27,18 @@ def test_failure_keeps_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("interrupted")
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.bin"]
+
+
+def test_partials_left_by_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    path = tmp_path / "file.bin"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a process id that no longer runs, as after kill -9
+    stale = tmp_path / f".file.bin.{child.pid}.x1y2.tmp"
+    live = tmp_path / f".file.bin.{os.getpid()}.a3b4.tmp"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"half")
+    atomic_write_bytes(path, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["file.bin", live.name])
 
 
 def test_imwrite_round_trip(tmp_path):

@@ -3,6 +3,7 @@ bad frames that are passed through or skipped while the rest of the video is wri
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 
@@ -117,7 +118,20 @@ def test_a_corrupt_annotation_file_is_named_and_the_rest_written(tmp_path, caplo
             "-o", str(tmp_path / "out.mp4"), "--on-error", policy, "--no-progress"]
     assert main(args) == 0
     assert len(list(read_video(tmp_path / "out.mp4"))) == kept
-    assert f"frame 1 ({broken}): ValueError: annotation file is not valid JSON" in caplog.text
+    assert f"frame 1 ({broken}): ValueError:" in caplog.text and "not valid JSON" in caplog.text
+
+
+def test_an_annotation_sized_unlike_the_video_is_refused_before_decoding(tmp_path, caplog):
+    annotated_clip(tmp_path)
+    huge = tmp_path / "ann" / "000002.json"
+    data = json.loads(huge.read_text())
+    data["height"] = data["width"] = 30000  # decoding its masks first would take 900 MB a mask
+    huge.write_text(json.dumps(data))
+    args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--annotations", str(tmp_path / "ann"),
+            "-o", str(tmp_path / "out.mp4"), "--no-progress"]
+    assert main(args) == 0
+    assert len(list(read_video(tmp_path / "out.mp4"))) == 3
+    assert f"frame 2 ({huge}): ValueError" in caplog.text and "96" in caplog.text
 
 
 def test_max_frames_stops_early_without_a_count_mismatch(tmp_path, capsys):

@@ -16,7 +16,8 @@ import pytest
 
 from interorder_rt.cli.main import main
 from interorder_rt.io import video as video_io
-from interorder_rt.io.video import VideoWriter, remove_stale_partials
+from interorder_rt.io.atomic import remove_stale_partials
+from interorder_rt.io.video import VideoWriter
 from interorder_rt.synth.scene import Scene
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def test_partials_of_dead_writers_are_removed_on_start_and_live_ones_kept(tmp_pa
     other = tmp_path / f".other.mp4.{dead_pid()}.b7f2.mp4"
     for path in (stale, live, other):
         path.write_bytes(b"partial")
-    assert remove_stale_partials(target) == [stale]
+    assert remove_stale_partials(target, target.suffix) == [stale]
     assert not stale.exists() and live.exists() and other.exists()
     live.unlink()
     stale.write_bytes(b"partial")

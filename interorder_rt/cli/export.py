@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
     parser.add_argument("--tensorrt", choices=("auto", "on", "off"), default="auto",
                         help="build TensorRT engines: auto (when TensorRT and a GPU are there), on (required), off")
-    parser.add_argument("--device", default="cuda", help="CUDA device of the TensorRT engines (default cuda)")
+    parser.add_argument("--engine-device", default="cuda", metavar="DEVICE",
+                        help="CUDA device the TensorRT engines are built for (default cuda)")
     parser.set_defaults(run=run)
 
 
@@ -50,7 +51,7 @@ def _tensorrt_unavailable(device: str) -> str | None:
     if not torch.cuda.is_available():
         return "no usable CUDA GPU"
     if torch.device(device).type != "cuda":
-        return f"--device {device} is not a CUDA device"
+        return f"--engine-device {device} is not a CUDA device"
     return None
 
 
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     opset = args.opset if args.opset is not None else onnx_models.OPSET
-    skip_engines = _tensorrt_unavailable(args.device) if args.tensorrt != "off" else "--tensorrt off"
+    skip_engines = _tensorrt_unavailable(args.engine_device) if args.tensorrt != "off" else "--tensorrt off"
     if args.tensorrt == "on" and skip_engines:
         raise ValueError(f"--tensorrt on, but TensorRT engines cannot be built here: {skip_engines}")
     files = []
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                 entry["max_abs_error_vs_torch_fp32"] = _fp16_error(kind, model, data)
             files.append(entry)
             if not skip_engines:
-                plan = _engine(kind, model, data, precision, args.device, out)
+                plan = _engine(kind, model, data, precision, args.engine_device, out)
                 engine = {key: value for key, value in entry.items() if key != "max_abs_error_vs_torch_fp32"}
                 files.append(engine | {"file": plan.name, "profile": vars(batching.profile())})
     for entry in files:

@@ -199,12 +199,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")
     logging.basicConfig(format="interorder video: %(message)s")
     provider = load_provider(args.provider) if args.provider else None
+    source = VideoSource(args.video)
     annotations = None
     if provider is None:
         from interorder_rt.io.annotations import VideoAnnotations
 
-        annotations = VideoAnnotations(args.annotations)
-    source = VideoSource(args.video)
+        # Each frame's annotated size is checked against the video's before any mask is decoded.
+        annotations = VideoAnnotations(args.annotations, size=source.size)
     with ExitStack() as stack:
         stack.enter_context(exit_on_sigterm())
         stack.enter_context(source)

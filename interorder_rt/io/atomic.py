@@ -1,9 +1,15 @@
-"""Atomic file writes: a reader never sees a half-written checkpoint, engine or image."""
+"""Atomic file writes: a reader never sees a half-written checkpoint, engine or image.
+
+A partial file lies beside its target, named after it and after the writing process
+(``.NAME.PID.*``); writers remove the partials of processes that died (kill -9, a crash) before
+they start, so none piles up.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -25,8 +31,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """
     path = Path(path)
     _make_parent(path)
+    remove_stale_partials(path, ".tmp")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=partial_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise _naming(exc, path) from exc
     try:
@@ -42,6 +49,33 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
             raise _naming(exc, path) from exc
         raise
+
+
+def partial_prefix(path: Path) -> str:
+    """The start of a partial file's name: the target's name and this process's id."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def remove_stale_partials(path: Path, suffix: str) -> list[Path]:
+    """Delete the partial files of ``path`` (ending in ``suffix``) whose writer is gone; returns them."""
+    removed = []
+    for partial in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        pid = partial.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _make_parent(path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import math
 import os
 import tempfile
@@ -13,6 +12,8 @@ from typing import Iterator
 
 import cv2
 import numpy as np
+
+from interorder_rt.io.atomic import partial_prefix, remove_stale_partials
 
 
 def read_video(path: str | os.PathLike) -> Iterator[np.ndarray]:
@@ -55,7 +56,8 @@ class VideoSource:
     """The frames of a video file, camera or stream URL (``open_capture``), read once, as RGB.
 
     ``fps`` is the rate it declares (``None`` when it declares none); ``frame_count`` the frames a
-    file declares (``None`` for cameras, streams and files that do not say).
+    file declares (``None`` for cameras, streams and files that do not say); ``size`` the
+    ``(height, width)`` it declares (``None`` when it declares none).
     """
 
     def __init__(self, source: str | os.PathLike | int) -> None:
@@ -66,6 +68,8 @@ class VideoSource:
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
         live = isinstance(source, int) or self.name.isdigit() or ("://" in self.name and not self.name.startswith("file:"))
         self.frame_count = int(count) if count and count > 0 and not live else None
+        height, width = (int(self._capture.get(p)) for p in (cv2.CAP_PROP_FRAME_HEIGHT, cv2.CAP_PROP_FRAME_WIDTH))
+        self.size = (height, width) if height > 0 and width > 0 else None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         while True:
@@ -134,36 +138,6 @@ def check_fps(fps: float) -> float:
     return fps
 
 
-def _partial_prefix(path: Path, pid: int) -> str:
-    """A partial file's name starts with the video's name and the writing process's id."""
-    return f".{path.name}.{pid}."
-
-
-def remove_stale_partials(path: Path) -> list[Path]:
-    """Delete partial files of ``path`` left by writers that died (kill -9, a crash); returns them.
-
-    A partial file names its writer's process id; it is stale when that process is gone.
-    """
-    removed = []
-    for partial in path.parent.glob(f".{glob.escape(path.name)}.*{path.suffix}"):
-        pid = partial.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-                removed.append(partial)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 class VideoWriter:
     """Writes RGB frames to a video file that appears only once complete (a rename at ``close``).
 
@@ -182,8 +156,8 @@ class VideoWriter:
         self.path = path
         self.frames_written = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_partials(path)
-        fd, self._tmp = tempfile.mkstemp(prefix=_partial_prefix(path, os.getpid()), suffix=path.suffix, dir=path.parent)
+        remove_stale_partials(path, path.suffix)
+        fd, self._tmp = tempfile.mkstemp(prefix=partial_prefix(path), suffix=path.suffix, dir=path.parent)
         os.close(fd)
         os.chmod(self._tmp, 0o644)  # mkstemp makes it private; a video is meant to be shared
         self._cv_writer: cv2.VideoWriter | None = None
