@@ -180,7 +180,10 @@ MALFORMED_AT_LOAD = {
     "top level list": ("[]", "top level must be a JSON object"),
     "neither": ({"images": []}, "expected 'annotations'"),
     "annotations not list": ({"annotations": {}}, "'annotations' must be a list"),
-    "image size": ({"images": [{"id": 1, "height": 0, "width": 5}], "annotations": []}, "size must be positive"),
+    "image size": ({"images": [{"id": 1, "height": 0, "width": 5}], "annotations": []},
+                   r"images\[0\]: image height must lie in \[1, 32768\], got 0"),
+    "huge image": ({"images": [{"id": 1, "height": 100000, "width": 100000}], "annotations": []},
+                   r"images\[0\]: image height must lie in \[1, 32768\], got 100000"),
     "image without height": (
         {"images": [{"id": 1, "width": 5}], "annotations": []}, r"images\[0\]: missing field 'height'"
     ),

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from interorder_rt.io.coco_mask import check_polygon, decode_polygons, decode_rle
+from interorder_rt.io.coco_mask import check_image_size, check_polygon, decode_polygons, decode_rle
 from interorder_rt.io.image import read_rgb
 from interorder_rt.ops import MaskSet, order_from_amodal
 
@@ -204,8 +204,10 @@ def _boolean(value: object, where: str, name: str) -> bool:
 
 
 def _check_size(height: int, width: int, where: str) -> None:
-    if height <= 0 or width <= 0:
-        raise CocoaFormatError(f"{where}: image size must be positive, got {width}x{height}")
+    try:
+        check_image_size(height, width)
+    except ValueError as exc:
+        raise CocoaFormatError(f"{where}: {exc}") from None
 
 
 def _image_table(images: object, label: str) -> dict[int, tuple[str | None, int, int]]:
