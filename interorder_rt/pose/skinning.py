@@ -1,0 +1,191 @@
+"""Skinning of the layered mesh: per-part forward transforms and per-copy blend weights.
+
+Every transform is a (2, 3) float64 matrix mapping *source* pixels to *target* pixels.
+
+- Torso: least-squares affine of the neck, shoulders and hips; a similarity when they are
+  (near) collinear; a turn about the neck by the spine's turn as the last resort.
+- Head: one rigid similarity, never split: it turns about the neck by the change of the ear or
+  eye line (else the spine's) and scales with the body. Face keypoints move with yaw and pitch far
+  more than the head does, so they set only its roll.
+- Limb segment: the affine taking the source bone's frame (its joints and a point one body scale
+  across) to the target's, so a limb stretches along its bone and keeps its width in body units.
+  A segment the target lacks keeps its pose relative to its parent (the parent's transform); a
+  zero-length bone takes the parent's linear part pinned at its first joint.
+
+Weights (``joint_weights``, computed once per source mesh) blend a copy's transform with the part
+on the other side of a joint: along the joint's bisecting line over ``BLEND`` of the body scale,
+fully within ``JOINT_RADIUS`` of the joint (``HIP_RADIUS`` at the hips) and fading out by
+twice that, so the copies of both
+parts near a joint get the same weights (the mesh bends there) while parts touching away from any
+joint move apart. The head side of the neck does not blend: the torso's copies above the neck
+follow the head.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from interorder_rt.keypoints import INDEX, visible
+from interorder_rt.pose.parts import BONE, HEAD, PARTS, TORSO
+from interorder_rt.pose.skeleton import body_scale, spine
+from interorder_rt.pose.transforms import anchored, bone_frame, fit_affine, fit_frames, fit_similarity
+
+BLEND = 0.12  # half width of a joint's blend, share of the body scale
+JOINT_RADIUS = 0.3  # where copies of both parts move alike, share of the body scale
+HIP_RADIUS = 0.8  # the same at the hips, where the thigh's whole border with the torso is skin
+NECK_LIFT = 0.15  # the head's joint line lies this far above the neck, share of the body scale
+
+_NECK = INDEX["neck"]
+_HIPS = (INDEX["right_hip"], INDEX["left_hip"])
+_ROLL_PAIRS = tuple((INDEX[f"right_{k}"], INDEX[f"left_{k}"]) for k in ("ear", "eye"))
+_MIN_ROLL_SPAN = 0.1
+_PART_INDEX = {part.name: p for p, part in enumerate(PARTS)}
+PARENT = tuple(_PART_INDEX.get(part.parent, -1) for part in PARTS)
+
+
+def _angle(v: np.ndarray) -> float:
+    return float(np.arctan2(v[1], v[0]))
+
+
+def _rotation(turn: float, ratio: float) -> np.ndarray:
+    return ratio * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+
+
+def _torso(source: np.ndarray, target: np.ndarray, shared: np.ndarray, ratio: float) -> np.ndarray:
+    anchors = [k for k in PARTS[TORSO].anchors if shared[k]]
+    s, t = source[anchors].astype(np.float64), target[anchors].astype(np.float64)
+    matrix = fit_affine(s, t)
+    if matrix is None:
+        matrix = fit_similarity(s, t)
+    if matrix is None:
+        turn = _angle(spine(target)) - _angle(spine(source))
+        matrix = anchored(_rotation(turn, ratio), source[_NECK].astype(np.float64), target[_NECK].astype(np.float64))
+    return matrix
+
+
+def _head(source: np.ndarray, target: np.ndarray, shared: np.ndarray, scales: tuple[float, float]) -> np.ndarray:
+    turn = _angle(spine(target)) - _angle(spine(source))
+    for a, b in _ROLL_PAIRS:
+        if shared[a] and shared[b]:
+            s_line, t_line = source[b] - source[a], target[b] - target[a]
+            if min(np.hypot(*s_line) / scales[0], np.hypot(*t_line) / scales[1]) >= _MIN_ROLL_SPAN:
+                turn = _angle(t_line) - _angle(s_line)
+                break
+    linear = _rotation(turn, scales[1] / scales[0])
+    return anchored(linear, source[_NECK].astype(np.float64), target[_NECK].astype(np.float64))
+
+
+def _bone(p: int, source: np.ndarray, target: np.ndarray, scales: tuple[float, float], parent: np.ndarray) -> np.ndarray:
+    a, b = PARTS[p].anchors
+    sa, sb = source[a].astype(np.float64), source[b].astype(np.float64)
+    ta, tb = target[a].astype(np.float64), target[b].astype(np.float64)
+    s_frame, t_frame = bone_frame(sa, sb, scales[0]), bone_frame(ta, tb, scales[1])
+    if s_frame is None or t_frame is None:
+        return anchored(parent[:, :2], sa, ta)
+    return fit_frames(s_frame, t_frame)
+
+
+def part_transforms(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(P, 2, 3) source -> target transform of every part (module doc); both poses checked."""
+    s_present, t_present = visible(source), visible(target)
+    shared = s_present & t_present
+    scales = (body_scale(source), body_scale(target))
+    out = np.zeros((len(PARTS), 2, 3))
+    out[TORSO] = _torso(source, target, shared, scales[1] / scales[0])
+    out[HEAD] = _head(source, target, shared, scales)
+    for p, part in enumerate(PARTS):  # parents come before their children in PARTS
+        if part.fit != BONE:
+            continue
+        parent = out[PARENT[p]]
+        out[p] = _bone(p, source, target, scales, parent) if all(shared[k] for k in part.anchors) else parent
+    return out
+
+
+def _unit(v: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    n = float(np.hypot(*v))
+    return v / n if n > 1e-6 else fallback
+
+
+def _joints(keypoints: np.ndarray, scale: float) -> list[tuple[int, int, np.ndarray, np.ndarray, bool, float]]:
+    """(parent part, child part, joint point, unit normal towards the child, one-sided, radius) per
+    joint whose keypoints the source holds."""
+    present = visible(keypoints)
+    kp = keypoints.astype(np.float64)
+    down = _unit(spine(keypoints), np.array([0.0, 1.0]))
+    joints = []
+    face = [k for k in (INDEX["nose"], INDEX["right_eye"], INDEX["left_eye"], INDEX["right_ear"], INDEX["left_ear"]) if present[k]]
+    up = _unit(kp[face].mean(axis=0) - kp[_NECK], -down) if face else -down
+    joints.append((TORSO, HEAD, kp[_NECK] + up * NECK_LIFT * scale, up, True, JOINT_RADIUS))
+    for p, part in enumerate(PARTS):
+        if part.fit != BONE or not all(present[k] for k in part.anchors):
+            continue
+        a, b = part.anchors
+        into_child = _unit(kp[b] - kp[a], down)
+        parent = PARENT[p]
+        if parent == TORSO:
+            into_parent = _unit(kp[_NECK] - kp[a], -down) if a != _NECK else -down
+        else:
+            into_parent = _unit(kp[PARTS[parent].anchors[0]] - kp[a], -into_child)
+        radius = HIP_RADIUS if a in _HIPS else JOINT_RADIUS
+        joints.append((parent, p, kp[a], _unit(into_child - into_parent, into_child), False, radius))
+    return joints
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _glued_pairs(parent: int, child: int) -> list[tuple[int, int]]:
+    """Layers whose shared vertices stay together near this joint: its two parts, and at a hip
+    both thighs (they meet at the crotch through the pelvis)."""
+    pairs = [(parent, child)]
+    if PARTS[child].name.endswith("thigh") and parent == TORSO:
+        pairs.append((_PART_INDEX["right_thigh"], _PART_INDEX["left_thigh"]))
+    return pairs
+
+
+def joint_weights(points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(C, P) float32 weights of each vertex copy (at source ``points`` (C, 2), standing for vertex
+    ``copy_vertex`` in the layer of part ``copy_part``).
+
+    Each copy blends its part with the other part of its part's nearest joint. Then the copies of
+    one vertex in two layers glued at a joint (``_glued_pairs``) move to their mean weights, fully
+    within the joint's radius, fading out by twice it; any vertex the head holds follows the head.
+    """
+    scale = body_scale(keypoints)
+    parts = np.asarray(copy_part, np.int64)
+    count = len(points)
+    weights = np.zeros((count, len(PARTS)), np.float64)
+    weights[np.arange(count), parts] = 1.0
+    copy_of = np.full((len(PARTS), int(copy_vertex.max(initial=-1)) + 1), -1, np.int64)
+    copy_of[parts, copy_vertex] = np.arange(count)
+    joints = _joints(keypoints, scale)
+    offsets = [points.astype(np.float64) - joint for _, _, joint, _, _, _ in joints]
+    distances = np.stack([np.hypot(o[:, 0], o[:, 1]) for o in offsets])  # (J, C)
+    involved = np.stack([(parts == parent) | (parts == child) for parent, child, *_ in joints])
+    nearest = np.argmin(np.where(involved, distances, np.inf), axis=0)
+    nears = []
+    for j, (parent, child, _, normal, one_sided, radius) in enumerate(joints):
+        along = offsets[j] @ normal / (BLEND * scale)
+        child_share = _smoothstep(along + 1 if one_sided else 0.5 + along / 2)
+        near = np.clip(2.0 - distances[j] / (radius * scale), 0.0, 1.0)
+        nears.append(near)
+        for owner, other, share in ((child, parent, 1 - child_share), (parent, child, child_share)):
+            if one_sided and owner == child:
+                continue
+            rows = (nearest == j) & (parts == owner)
+            weights[rows, other] += (near * share)[rows]
+            weights[rows, owner] -= (near * share)[rows]
+    for j, (parent, child, *_rest) in enumerate(joints):
+        for q, r in _glued_pairs(parent, child):
+            cq = np.flatnonzero((parts == q) & (copy_of[r, copy_vertex] >= 0))
+            cr = copy_of[r, copy_vertex[cq]]
+            strength = nears[j][cq, None]
+            mean = (weights[cq] + weights[cr]) / 2
+            weights[cq] += strength * (mean - weights[cq])
+            weights[cr] += strength * (mean - weights[cr])
+    head = copy_of[HEAD, copy_vertex]
+    weights[head >= 0] = weights[head[head >= 0]]
+    weights = weights.clip(0.0, None)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
