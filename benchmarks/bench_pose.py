@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from interorder_rt.pose import PartWarp, SourcePerson
+from interorder_rt.pose.mesh_warp import MeshWarp
 from interorder_rt.pose.part_fit import fit_part_transforms
 from interorder_rt.synth import render_person, sample_identity, sample_pose
 
@@ -79,7 +80,7 @@ def quality_report(pairs: int = PAIRS, size: int = 256) -> None:
     """Print mean / median / min silhouette IoU and mean mask-SSIM against the ground truth."""
     from interorder_rt.eval.image_metrics import mask_ssim
 
-    methods = {"PartWarp": PartWarp(), "global affine": global_affine}
+    methods = {"MeshWarp": MeshWarp(), "PartWarp": PartWarp(), "global affine": global_affine}
     scores = {name: ([], []) for name in methods}
     rng = np.random.default_rng(SEED)
     for k in range(pairs):

@@ -4,9 +4,10 @@ Vertices: the mask's outline (every ``step / 2`` pixels), the outlines of the pa
 (``regions.geodesic_labels``) and of their hidden extents, and a grid inside (every ``step``
 pixels), with ``step`` a fraction of the body scale. A Delaunay triangulation of them, less the
 triangles that leave the mask, is split into one layer per part by the label at each triangle's
-centre. A part's layer also holds the triangles where a part painted in front of it lies inside
-its convex hull in the source (an arm across the chest): moved away, the arm reveals torso, whose
-texture there is the torso's own pixels carried inwards, never the arm's.
+centre. A part's layer also holds the triangles where a part in front of it in the source's view,
+or its mirror limb, lies inside its convex hull in the source (an arm across the chest, the near
+leg over the far one): moved away, the arm reveals torso, whose texture there is the torso's own
+pixels carried inwards, never the arm's.
 
 Every layer owns its copies of the vertices it uses (``copy_vertex``), so parts that touch in the
 source without sharing a joint (an arm hanging beside the torso) come apart cleanly; near a joint
@@ -22,13 +23,14 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from interorder_rt.pose.fill import fill_from_nearest
-from interorder_rt.pose.parts import PARTS
+from interorder_rt.pose.parts import MIRROR_PART, PARTS
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.regions import geodesic_labels
 from interorder_rt.pose.skeleton import body_scale
-from interorder_rt.pose.views import FRONT_DEPTH
+from interorder_rt.pose.views import DEPTH, view_of
 
 _BORDER = 2  # pixels kept around the person, so bilinear samples at its edge read the person's colours
+_OUTSET = 0.5  # the mask's outline vertices sit on the pixel edges, half a pixel out of the centres
 _STEP_PER_SCALE = 1 / 14  # vertex spacing inside, as a share of the body scale
 _MIN_STEP, _MAX_STEP = 3.0, 16.0
 
@@ -51,10 +53,24 @@ class SourceMesh:
         return np.unique(self.triangle_part)
 
 
-def _outline_points(mask: np.ndarray, spacing: float) -> list[np.ndarray]:
+def _outline_points(mask: np.ndarray, spacing: float, outset: float = 0.0) -> list[np.ndarray]:
+    """Points every ``spacing`` pixels along the outlines of ``mask`` (pixel centres), moved
+    ``outset`` pixels outwards along the outline's normal."""
     contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     every = max(int(spacing), 1)
-    return [c.reshape(-1, 2)[::every].astype(np.float32) for c in contours]
+    out = []
+    for contour in contours:
+        c = contour.reshape(-1, 2).astype(np.float32)
+        points = c[::every]
+        if outset and len(c) >= 3:
+            tangent = np.roll(c, -1, axis=0)[::every] - np.roll(c, 1, axis=0)[::every]
+            normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+            normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+            flip = _inside(mask, points + normal) & ~_inside(mask, points - normal)
+            normal[flip] *= -1
+            points = points + outset * normal
+        out.append(points)
+    return out
 
 
 def _grid_points(mask: np.ndarray, step: float) -> np.ndarray:
@@ -74,13 +90,14 @@ def _thinned(points: np.ndarray, spacing: float) -> np.ndarray:
     return points[np.sort(first)]
 
 
-def _hidden_extents(labels: np.ndarray, mask: np.ndarray) -> dict[int, np.ndarray]:
-    """Per part, the pixels of parts painted in front of it inside its convex hull."""
+def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray) -> dict[int, np.ndarray]:
+    """Per part, the pixels inside its convex hull of the parts in front of it in the source view
+    (``depth``) and of its mirror limb (legs seen from the side overlap: each keeps its width)."""
     out = {}
     hull = np.empty(labels.shape, np.uint8)
     for q in range(len(PARTS)):
         points = cv2.findNonZero((labels == q + 1).view(np.uint8))
-        front = [r for r in range(len(PARTS)) if FRONT_DEPTH[r] > FRONT_DEPTH[q]]
+        front = [r for r in range(len(PARTS)) if depth[r] > depth[q]]
         if points is None or not front:
             continue
         hull.fill(0)
@@ -147,8 +164,8 @@ def build_mesh(source: SourcePerson) -> SourceMesh:
     step = float(np.clip(scale * _STEP_PER_SCALE, _MIN_STEP, _MAX_STEP))
 
     labels = geodesic_labels(mask, keypoints, scale)
-    hidden = _hidden_extents(labels, mask)
-    outlines = _outline_points(mask, step / 2)
+    hidden = _hidden_extents(labels, mask, DEPTH[view_of(source.keypoints, scale)])
+    outlines = _outline_points(mask, step / 2, _OUTSET)
     for q in range(len(PARTS)):
         region = labels == q + 1
         if region.any():

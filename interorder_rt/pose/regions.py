@@ -18,6 +18,11 @@ from interorder_rt.pose.parts import HEAD, PARTS, TORSO
 from interorder_rt.pose.skeleton import nearest_part, part_distances
 
 FACE = tuple(INDEX[k] for k in ("nose", "right_eye", "left_eye", "right_ear", "left_ear"))
+# The torso's seed: the shoulder line, the hip line and neck to each hip (not its sides, which
+# would claim the pixels of arms held along them).
+_TORSO_SEEDS = tuple((INDEX[a], INDEX[b]) for a, b in (
+    ("right_shoulder", "left_shoulder"), ("right_hip", "left_hip"), ("neck", "right_hip"), ("neck", "left_hip"),
+))
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 _SQUARE = np.ones((3, 3), np.uint8)
 
@@ -44,7 +49,7 @@ def _seeds(mask: np.ndarray, keypoints: np.ndarray, scale: float) -> np.ndarray:
             if face is not None:
                 cv2.fillConvexPoly(seeds, face, HEAD + 1)
             continue
-        for a, b in PARTS[p].segments:
+        for a, b in (_TORSO_SEEDS if p == TORSO else PARTS[p].segments):
             if present[a] and present[b]:
                 cv2.line(seeds, tuple(map(int, points[a])), tuple(map(int, points[b])), p + 1, thickness)
     seeds[~mask] = 0

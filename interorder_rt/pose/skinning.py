@@ -8,7 +8,9 @@ Every transform is a (2, 3) float64 matrix mapping *source* pixels to *target* p
   eye line (else the spine's) and scales with the body. Face keypoints move with yaw and pitch far
   more than the head does, so they set only its roll.
 - Limb segment: the affine taking the source bone's frame (its joints and a point one body scale
-  across) to the target's, so a limb stretches along its bone and keeps its width in body units.
+  across) to the target's, so a limb stretches along its bone and keeps its width in body units;
+  at most ``MAX_STRETCH`` times the body's change of scale (a bone pointing at the camera in the
+  source is short: stretching it fully would spray the pixels around it along the target bone).
   A segment the target lacks keeps its pose relative to its parent (the parent's transform); a
   zero-length bone takes the parent's linear part pinned at its first joint.
 
@@ -33,6 +35,8 @@ from interorder_rt.pose.transforms import anchored, bone_frame, fit_affine, fit_
 BLEND = 0.12  # half width of a joint's blend, share of the body scale
 JOINT_RADIUS = 0.3  # where copies of both parts move alike, share of the body scale
 HIP_RADIUS = 0.8  # the same at the hips, where the thigh's whole border with the torso is skin
+CROTCH_RADIUS = 0.3  # where the thighs' shared border stays joined, from each hip
+MAX_STRETCH = 2.0  # most a bone stretches along itself, relative to the body's change of scale
 NECK_LIFT = 0.15  # the head's joint line lies this far above the neck, share of the body scale
 
 _NECK = INDEX["neck"]
@@ -79,6 +83,10 @@ def _bone(p: int, source: np.ndarray, target: np.ndarray, scales: tuple[float, f
     a, b = PARTS[p].anchors
     sa, sb = source[a].astype(np.float64), source[b].astype(np.float64)
     ta, tb = target[a].astype(np.float64), target[b].astype(np.float64)
+    s_length, t_length = float(np.hypot(*(sb - sa))), float(np.hypot(*(tb - ta)))
+    limit = MAX_STRETCH * scales[1] / scales[0] * s_length
+    if t_length > limit:  # a bone foreshortened in the source: stretching it would spray its pixels
+        tb = ta + (tb - ta) * (limit / t_length)
     s_frame, t_frame = bone_frame(sa, sb, scales[0]), bone_frame(ta, tb, scales[1])
     if s_frame is None or t_frame is None:
         return anchored(parent[:, :2], sa, ta)
@@ -136,12 +144,12 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
-def _glued_pairs(parent: int, child: int) -> list[tuple[int, int]]:
-    """Layers whose shared vertices stay together near this joint: its two parts, and at a hip
-    both thighs (they meet at the crotch through the pelvis)."""
-    pairs = [(parent, child)]
+def _glued_pairs(parent: int, child: int, radius: float) -> list[tuple[int, int, float]]:
+    """Layers whose shared vertices stay together near this joint, with the radius: its two
+    parts, and at a hip both thighs, within ``CROTCH_RADIUS`` (they meet through the pelvis)."""
+    pairs = [(parent, child, radius)]
     if PARTS[child].name.endswith("thigh") and parent == TORSO:
-        pairs.append((_PART_INDEX["right_thigh"], _PART_INDEX["left_thigh"]))
+        pairs.append((_PART_INDEX["right_thigh"], _PART_INDEX["left_thigh"], CROTCH_RADIUS))
     return pairs
 
 
@@ -165,23 +173,21 @@ def joint_weights(points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.nda
     distances = np.stack([np.hypot(o[:, 0], o[:, 1]) for o in offsets])  # (J, C)
     involved = np.stack([(parts == parent) | (parts == child) for parent, child, *_ in joints])
     nearest = np.argmin(np.where(involved, distances, np.inf), axis=0)
-    nears = []
     for j, (parent, child, _, normal, one_sided, radius) in enumerate(joints):
         along = offsets[j] @ normal / (BLEND * scale)
         child_share = _smoothstep(along + 1 if one_sided else 0.5 + along / 2)
         near = np.clip(2.0 - distances[j] / (radius * scale), 0.0, 1.0)
-        nears.append(near)
         for owner, other, share in ((child, parent, 1 - child_share), (parent, child, child_share)):
             if one_sided and owner == child:
                 continue
             rows = (nearest == j) & (parts == owner)
             weights[rows, other] += (near * share)[rows]
             weights[rows, owner] -= (near * share)[rows]
-    for j, (parent, child, *_rest) in enumerate(joints):
-        for q, r in _glued_pairs(parent, child):
+    for j, (parent, child, _, _, _, radius) in enumerate(joints):
+        for q, r, glue in _glued_pairs(parent, child, radius):
             cq = np.flatnonzero((parts == q) & (copy_of[r, copy_vertex] >= 0))
             cr = copy_of[r, copy_vertex[cq]]
-            strength = nears[j][cq, None]
+            strength = np.clip(2.0 - distances[j][cq, None] / (glue * scale), 0.0, 1.0)
             mean = (weights[cq] + weights[cr]) / 2
             weights[cq] += strength * (mean - weights[cq])
             weights[cr] += strength * (mean - weights[cr])
