@@ -78,7 +78,7 @@ def torn_share(mask: np.ndarray) -> float:
 def source_jumps(warp: MeshWarp, ratio: float) -> float:
     """Share of the last call's moved pixels with a source jump to a same-layer neighbour (module doc)."""
     raster, _, _, triangle_part = warp.last_raster
-    inside = raster.alpha >= 128
+    inside = raster.alpha > 0
     if not inside.any():
         return 0.0
     layer = np.where(raster.owner >= 0, triangle_part[np.maximum(raster.owner, 0)], -1)
@@ -104,7 +104,7 @@ def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int
     size = np.ceil(moved[np.unique(tris)].max(axis=0) - corner).astype(int) + 2
     alone = rasterize(rig.textures, moved - corner, rig.mesh.vertices[rig.mesh.copy_vertex], tris,
                       np.full(len(tris), HEAD, np.int32), np.zeros(len(tris), np.float32), size[1], size[0])
-    return significant_pieces(alone.alpha >= 128)
+    return significant_pieces(alone.alpha > 0)
 
 
 def _crop_box(keypoints: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int]:

@@ -5,7 +5,7 @@ copies' skinning weights (``skinning.joint_weights``). Per target pose: one tran
 (``skinning.part_transforms``), every vertex copy moved by its weighted blend of them, the
 layers' depth from the target's view (``pose.views``), and the compiled rasterizer
 (``pose.raster``) run on the box the moved mesh occupies only. The silhouette's coverage becomes
-the output's ``alpha``; the mask is where alpha reaches one half.
+the output's ``alpha``; the mask is every pixel it touches (alpha > 0).
 
 Views: when the target is seen from the back (no nose or eye) and the source shows a face, the
 head is painted with its face region replaced by the head's other pixels (hair, hat), since a
@@ -138,6 +138,6 @@ class MeshWarp:
                 raster = rasterize(rig.textures, moved - [x0, y0], texcoords, mesh.triangles, planes, depth,
                                    y1 - y0, x1 - x0)
                 box = (slice(y0, y1), slice(x0, x1))
-                rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha >= 128
+                rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
                 self.last_raster = (raster, int(x0), int(y0), mesh.triangle_part)
         return PoseOutput(rgb, mask, alpha, report)
