@@ -177,7 +177,8 @@ def evaluate_pose(people: list[RealPerson], sheets: Path | None = None) -> list[
                                       None)
                 if isinstance(warp, MeshWarp):
                     score.jumps = source_jumps(warp, body_scale(a.keypoints) / body_scale(b.keypoints))
-                    score.views = f"{out.views.source}->{out.views.target}" + (f" ({out.views.note})" if out.views.note else "")
+                    note = f" ({out.views.note})" if out.views.note else ""
+                    score.views = f"{out.views.source}->{out.views.target}{note}"
                     score.head_pieces = head_pieces(warp, source, b.keypoints)
                 score.round_trip_ssim = _round_trip(type(warp)(), a, rgb, mask, b)
                 scores.append(score)

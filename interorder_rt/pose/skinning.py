@@ -29,6 +29,7 @@ import numpy as np
 
 from interorder_rt.keypoints import INDEX, visible
 from interorder_rt.pose.parts import BONE, HEAD, PARTS, TORSO
+from interorder_rt.pose.regions import FACE
 from interorder_rt.pose.skeleton import body_scale, spine
 from interorder_rt.pose.transforms import anchored, bone_frame, fit_affine, fit_frames, fit_similarity
 
@@ -79,7 +80,9 @@ def _head(source: np.ndarray, target: np.ndarray, shared: np.ndarray, scales: tu
     return anchored(linear, source[_NECK].astype(np.float64), target[_NECK].astype(np.float64))
 
 
-def _bone(p: int, source: np.ndarray, target: np.ndarray, scales: tuple[float, float], parent: np.ndarray) -> np.ndarray:
+def _bone(
+    p: int, source: np.ndarray, target: np.ndarray, scales: tuple[float, float], parent: np.ndarray
+) -> np.ndarray:
     a, b = PARTS[p].anchors
     sa, sb = source[a].astype(np.float64), source[b].astype(np.float64)
     ta, tb = target[a].astype(np.float64), target[b].astype(np.float64)
@@ -121,7 +124,7 @@ def _joints(keypoints: np.ndarray, scale: float) -> list[tuple[int, int, np.ndar
     kp = keypoints.astype(np.float64)
     down = _unit(spine(keypoints), np.array([0.0, 1.0]))
     joints = []
-    face = [k for k in (INDEX["nose"], INDEX["right_eye"], INDEX["left_eye"], INDEX["right_ear"], INDEX["left_ear"]) if present[k]]
+    face = [k for k in FACE if present[k]]
     up = _unit(kp[face].mean(axis=0) - kp[_NECK], -down) if face else -down
     joints.append((TORSO, HEAD, kp[_NECK] + up * NECK_LIFT * scale, up, True, JOINT_RADIUS))
     for p, part in enumerate(PARTS):
@@ -153,7 +156,9 @@ def _glued_pairs(parent: int, child: int, radius: float) -> list[tuple[int, int,
     return pairs
 
 
-def joint_weights(points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+def joint_weights(
+    points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.ndarray, keypoints: np.ndarray
+) -> np.ndarray:
     """(C, P) float32 weights of each vertex copy (at source ``points`` (C, 2), standing for vertex
     ``copy_vertex`` in the layer of part ``copy_part``).
 
