@@ -33,7 +33,7 @@ void require_range(const py::array_t<T>& arr, const char* name, int64_t limit) {
 
 py::tuple rasterize_mesh(const py::handle& texture_obj, const py::handle& target_obj, const py::handle& source_obj,
                          const py::handle& triangles_obj, const py::handle& planes_obj, const py::handle& depth_obj,
-                         int64_t height, int64_t width) {
+                         const py::handle& internal_obj, int64_t height, int64_t width) {
   const auto texture = require_array<uint8_t>(texture_obj, "texture", 4);
   if (texture.shape(3) != 3) throw py::value_error("texture must have shape (planes, H, W, 3)");
   if (texture.shape(1) < 1 || texture.shape(2) < 1) throw py::value_error("texture planes must not be empty");
@@ -49,6 +49,8 @@ py::tuple rasterize_mesh(const py::handle& texture_obj, const py::handle& target
   require_rows(planes, "planes", count, 0);
   const auto depth = require_array<float>(depth_obj, "depth", 1);
   require_rows(depth, "depth", count, 0);
+  const auto internal = require_array<uint8_t>(internal_obj, "internal", 1);
+  require_rows(internal, "internal", count, 0);
   require_range(triangles, "triangles", vertices);
   require_range(planes, "planes", texture.shape(0));
   if (height < 0 || width < 0) throw py::value_error("output height and width must be >= 0");
@@ -57,7 +59,8 @@ py::tuple rasterize_mesh(const py::handle& texture_obj, const py::handle& target
   py::array_t<uint8_t> alpha({height, width});
   py::array_t<int32_t> owner({height, width});
   py::array_t<float> source_xy({height, width, int64_t{2}});
-  const RasterMesh mesh{target.data(), source.data(), triangles.data(), planes.data(), depth.data(), vertices, count};
+  const RasterMesh mesh{target.data(), source.data(), triangles.data(), planes.data(), depth.data(), internal.data(),
+                        vertices, count};
   const Texture tex{texture.data(), texture.shape(0), texture.shape(1), texture.shape(2)};
   const RasterOutput out{rgb.mutable_data(), alpha.mutable_data(), owner.mutable_data(), source_xy.mutable_data(),
                          height, width};
@@ -72,7 +75,7 @@ py::tuple rasterize_mesh(const py::handle& texture_obj, const py::handle& target
 
 void register_raster(py::module_& m) {
   m.def("rasterize", &rasterize_mesh, py::arg("texture"), py::arg("target"), py::arg("source"), py::arg("triangles"),
-        py::arg("planes"), py::arg("depth"), py::arg("height"), py::arg("width"),
+        py::arg("planes"), py::arg("depth"), py::arg("internal"), py::arg("height"), py::arg("width"),
         "Textured triangles with a z-buffer -> (rgb (h, w, 3) uint8, alpha (h, w) uint8 coverage, "
         "owner (h, w) int32 front triangle or -1, source_xy (h, w, 2) float32 texture coordinate or NaN).");
 }

@@ -22,7 +22,7 @@ T* pointer(uintptr_t address, const char* name, bool needed) {
 
 void rasterize_device(uintptr_t texture, const std::array<int64_t, 3>& texture_shape, uintptr_t target,
                       uintptr_t source, int64_t vertices, uintptr_t triangles, uintptr_t planes, uintptr_t depth,
-                      int64_t count, int64_t height, int64_t width, uintptr_t rgb, uintptr_t alpha, uintptr_t owner,
+                      uintptr_t internal, int64_t count, int64_t height, int64_t width, uintptr_t rgb, uintptr_t alpha, uintptr_t owner,
                       uintptr_t source_xy, int device, uintptr_t stream) {
   if (vertices < 0 || count < 0 || height < 0 || width < 0) throw py::value_error("sizes must be >= 0");
   if (texture_shape[0] < 1 || texture_shape[1] < 1 || texture_shape[2] < 1) {
@@ -33,7 +33,7 @@ void rasterize_device(uintptr_t texture, const std::array<int64_t, 3>& texture_s
   const RasterMesh mesh{pointer<const float>(target, "target", mesh_needed), pointer<const float>(source, "source", mesh_needed),
                         pointer<const int32_t>(triangles, "triangles", mesh_needed),
                         pointer<const int32_t>(planes, "planes", mesh_needed), pointer<const float>(depth, "depth", mesh_needed),
-                        vertices, count};
+                        pointer<const uint8_t>(internal, "internal", false), vertices, count};
   const Texture tex{pointer<const uint8_t>(texture, "texture", out_needed), texture_shape[0], texture_shape[1],
                     texture_shape[2]};
   const RasterOutput out{pointer<uint8_t>(rgb, "rgb", out_needed), pointer<uint8_t>(alpha, "alpha", out_needed),
@@ -48,9 +48,9 @@ void rasterize_device(uintptr_t texture, const std::array<int64_t, 3>& texture_s
 void register_raster_cuda(py::module_& m) {
   m.def("cuda_rasterize", &rasterize_device, py::arg("texture"), py::arg("texture_shape"), py::arg("target"),
         py::arg("source"), py::arg("vertices"), py::arg("triangles"), py::arg("planes"), py::arg("depth"),
-        py::arg("count"), py::arg("height"), py::arg("width"), py::arg("rgb"), py::arg("alpha"), py::arg("owner"),
+        py::arg("internal"), py::arg("count"), py::arg("height"), py::arg("width"), py::arg("rgb"), py::arg("alpha"), py::arg("owner"),
         py::arg("source_xy"), py::arg("device"), py::arg("stream"),
-        "rasterize on device pointers (triangle and plane indices out of range skip the triangle).");
+        "rasterize on device pointers (triangle and plane indices out of range skip the triangle; internal may be 0).");
 }
 
 }  // namespace interorder::bind

@@ -1,6 +1,8 @@
 // CPU triangle rasterizer (raster.hpp): triangles binned into bands of rows, bands shaded in
-// parallel, each pixel visited by one thread in triangle order (so ties resolve the same way).
+// parallel, each pixel visited by one thread in triangle order (so ties resolve the same way);
+// per row, only the span of pixels the triangle can touch is tested.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "raster.hpp"
@@ -11,6 +13,27 @@ namespace interorder {
 namespace {
 
 constexpr int64_t kBandRows = 8;
+constexpr float kSpanSlack = 0.05f;  // pixels: the row span only skips pixels surely outside
+
+// Columns [*lo, *hi) of row y whose pixels can touch triangle s: where no edge rejects the pixel
+// centre outright (coverage() decides exactly inside the span, so the result does not change).
+void row_span(const TriangleSetup& s, int64_t y, int64_t* lo, int64_t* hi) {
+  float first = static_cast<float>(s.box[0]), last = static_cast<float>(s.box[2] - 1);
+  for (int k = 0; k < 3 && first <= last; ++k) {
+    const float a = s.edge[k][0];
+    const float value = s.edge[k][1] * static_cast<float>(y) + s.edge[k][2];
+    const float needed = (((s.internal >> k) & 1u) ? 0.0f : -kFullMargin) - kSpanSlack - value;
+    if (a > 1e-6f) {
+      first = std::max(first, std::ceil(needed / a));
+    } else if (a < -1e-6f) {
+      last = std::min(last, std::floor(needed / a));
+    } else if (needed > 0.0f) {
+      last = first - 1.0f;
+    }
+  }
+  *lo = static_cast<int64_t>(first);
+  *hi = first <= last ? static_cast<int64_t>(last) + 1 : *lo;
+}
 
 }  // namespace
 
@@ -42,7 +65,9 @@ void rasterize(const RasterMesh& mesh, const Texture& texture, const RasterOutpu
         const int64_t y0 = s.box[1] > y_start ? s.box[1] : y_start, y1 = s.box[3] < y_end ? s.box[3] : y_end;
         for (int64_t y = y0; y < y1; ++y) {
           const int64_t row = (y - y_start) * out.w;
-          for (int64_t x = s.box[0]; x < s.box[2]; ++x) {
+          int64_t x_lo, x_hi;
+          row_span(s, y, &x_lo, &x_hi);
+          for (int64_t x = x_lo; x < x_hi; ++x) {
             const uint32_t covered = coverage(s, x, y);
             if (!covered) continue;
             bits[row + x] |= covered;

@@ -15,6 +15,9 @@ struct RasterMesh {
   const int32_t* triangles = nullptr;  // (count, 3) vertex indices
   const int32_t* planes = nullptr;     // (count,) texture plane each triangle samples
   const float* depth = nullptr;        // (count,) larger is nearer; ties go to the later triangle
+  // (count,) bit k set: edge k (vertices k and k + 1 mod 3) is shared with another triangle of the
+  // same layer, so only pixel centres are tested against it (the neighbour covers the rest).
+  const uint8_t* internal = nullptr;
   int64_t vertices = 0;
   int64_t count = 0;
 };

@@ -6,6 +6,8 @@
 // the inner side of, or on, each edge. An edge's line function is computed from its two vertices
 // in a canonical order (lower mesh index first), so two triangles sharing an edge evaluate the
 // same numbers with opposite signs: every sample is covered by one of them (no holes, no cracks).
+// An edge marked internal (shared inside one layer) is tested at the pixel centre only: the pair
+// of triangles covers every sample either way, and only the silhouette pays for 16 samples.
 #pragma once
 
 #include <cmath>
@@ -44,6 +46,7 @@ struct TriangleSetup {
   float map[6];
   int32_t box[4];  // x0, y0, x1, y1 of the covered pixels in the output, exclusive ends
   int32_t valid;
+  uint32_t internal;  // bit k: edge k tested at the pixel centre only
 };
 
 INTERORDER_HD float line_at(const float* e, float x, float y) {
@@ -112,6 +115,7 @@ INTERORDER_HD TriangleSetup setup_triangle(const RasterMesh& mesh, int64_t plane
     }
   }
   if (!solve_map(p, src, s.map)) return s;
+  s.internal = mesh.internal ? mesh.internal[t] & 7u : 0u;
   float x0 = p[0][0], x1 = p[0][0], y0 = p[0][1], y1 = p[0][1];
   for (int k = 1; k < 3; ++k) {
     x0 = fminf(x0, p[k][0]);
@@ -134,6 +138,10 @@ INTERORDER_HD uint32_t coverage(const TriangleSetup& s, int64_t x, int64_t y) {
   bool full = true;
   for (int k = 0; k < 3; ++k) {
     const float d = line_at(s.edge[k], cx, cy);
+    if ((s.internal >> k) & 1u) {
+      if (d < 0.0f) return 0u;
+      continue;
+    }
     if (d < -kFullMargin) return 0u;
     full = full && d >= kFullMargin;
   }
@@ -143,10 +151,11 @@ INTERORDER_HD uint32_t coverage(const TriangleSetup& s, int64_t x, int64_t y) {
     const float sy = add_rn(cy, add_rn(kSampleStart, mul_rn(kSampleStep, static_cast<float>(j))));
     for (int i = 0; i < 4; ++i) {
       const float sx = add_rn(cx, add_rn(kSampleStart, mul_rn(kSampleStep, static_cast<float>(i))));
-      if (line_at(s.edge[0], sx, sy) >= 0.0f && line_at(s.edge[1], sx, sy) >= 0.0f &&
-          line_at(s.edge[2], sx, sy) >= 0.0f) {
-        bits |= 1u << (4 * j + i);
+      bool inside = true;
+      for (int k = 0; k < 3 && inside; ++k) {
+        inside = ((s.internal >> k) & 1u) || line_at(s.edge[k], sx, sy) >= 0.0f;
       }
+      if (inside) bits |= 1u << (4 * j + i);
     }
   }
   return bits;

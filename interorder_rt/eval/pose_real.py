@@ -103,7 +103,8 @@ def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int
     corner = np.floor(moved[np.unique(tris)].min(axis=0)) - 1
     size = np.ceil(moved[np.unique(tris)].max(axis=0) - corner).astype(int) + 2
     alone = rasterize(rig.textures, moved - corner, rig.mesh.vertices[rig.mesh.copy_vertex], tris,
-                      np.full(len(tris), HEAD, np.int32), np.zeros(len(tris), np.float32), size[1], size[0])
+                      np.full(len(tris), HEAD, np.int32), np.zeros(len(tris), np.float32), size[1], size[0],
+                      rig.mesh.internal[head])
     return significant_pieces(alone.alpha > 0)
 
 

@@ -25,6 +25,7 @@ from scipy.spatial import Delaunay
 from interorder_rt.pose.fill import fill_from_nearest
 from interorder_rt.pose.parts import MIRROR_PART, PARTS
 from interorder_rt.pose.protocol import SourcePerson
+from interorder_rt.pose.raster import internal_edges
 from interorder_rt.pose.regions import geodesic_labels
 from interorder_rt.pose.skeleton import body_scale
 from interorder_rt.pose.views import DEPTH, view_of
@@ -44,6 +45,7 @@ class SourceMesh:
     copy_part: np.ndarray  # (C,) int64: the layer (part) that owns it
     triangles: np.ndarray  # (T, 3) int32 indices of copies
     triangle_part: np.ndarray  # (T,) int64
+    internal: np.ndarray  # (T,) uint8: edges shared inside the layer (``raster.internal_edges``)
     textures: np.ndarray  # (P, h, w, 3) uint8: plane q = part q's own pixels, carried past them
     step: float  # vertex spacing inside the mask, pixels
 
@@ -177,10 +179,11 @@ def build_mesh(source: SourcePerson) -> SourceMesh:
 
     keys = parts[:, None] * len(points) + triangles  # one copy per (part, vertex)
     unique, inverse = np.unique(keys, return_inverse=True)
+    copies = inverse.reshape(-1, 3).astype(np.int32)
     image = np.ascontiguousarray(source.image[y0:y1, x0:x1])
     return SourceMesh(
         origin=(x0, y0), labels=labels, vertices=points.astype(np.float32),
         copy_vertex=unique % len(points), copy_part=unique // len(points),
-        triangles=inverse.reshape(-1, 3).astype(np.int32), triangle_part=parts,
+        triangles=copies, triangle_part=parts, internal=internal_edges(copies),
         textures=_textures(image, labels), step=step,
     )

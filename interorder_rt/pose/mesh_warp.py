@@ -136,7 +136,7 @@ class MeshWarp:
             if x1 > x0 and y1 > y0:
                 texcoords = mesh.vertices[mesh.copy_vertex]
                 raster = rasterize(rig.textures, moved - [x0, y0], texcoords, mesh.triangles, planes, depth,
-                                   y1 - y0, x1 - x0)
+                                   y1 - y0, x1 - x0, mesh.internal)
                 box = (slice(y0, y1), slice(x0, x1))
                 rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
                 self.last_raster = (raster, int(x0), int(y0), mesh.triangle_part)

@@ -4,7 +4,9 @@
 ``rasterize_reference``, the same algorithm in NumPy, when the extension is not built. Semantics
 (``csrc/core/raster_math.hpp``): pixel centres at integer coordinates; 4 x 4 coverage samples
 per pixel; a sample is inside a triangle on or inside its three edges, whose lines are computed
-from their vertices in mesh-index order so that triangles sharing an edge never leave a hole; a
+from their vertices in mesh-index order so that triangles sharing an edge never leave a hole (an
+edge marked internal, shared inside one layer, is tested at the pixel centre only: far cheaper,
+and exact but for the pixels holding a silhouette vertex, which may read as wholly covered); a
 pixel's front triangle is the nearest (largest depth, the later one on ties) covering any of its
 samples; its colour is the bilinear sample (border replicated) of that triangle's texture plane
 at the pixel centre mapped through the triangle's affine map; alpha is the share of samples any
@@ -32,19 +34,35 @@ class Raster(NamedTuple):
 
 def rasterize(
     texture: np.ndarray, target: np.ndarray, source: np.ndarray, triangles: np.ndarray, planes: np.ndarray,
-    depth: np.ndarray, height: int, width: int,
+    depth: np.ndarray, height: int, width: int, internal: np.ndarray | None = None,
 ) -> Raster:
     """Rasterize triangles (T, 3) over vertices at ``target`` (V, 2) in an ``height x width`` box,
-    textured from ``texture`` (L, H, W, 3) uint8 plane ``planes[t]`` at ``source`` (V, 2)."""
+    textured from ``texture`` (L, H, W, 3) uint8 plane ``planes[t]`` at ``source`` (V, 2).
+
+    ``internal`` (T,) uint8, bit k: edge k (vertices k, k + 1) is shared inside the triangle's
+    layer and tested at pixel centres only (``internal_edges``); None tests every edge's samples.
+    """
+    internal = np.zeros(len(triangles), np.uint8) if internal is None else internal
     args = (
         np.ascontiguousarray(texture, np.uint8), np.ascontiguousarray(target, np.float32),
         np.ascontiguousarray(source, np.float32), np.ascontiguousarray(triangles, np.int32),
-        np.ascontiguousarray(planes, np.int32), np.ascontiguousarray(depth, np.float32), int(height), int(width),
+        np.ascontiguousarray(planes, np.int32), np.ascontiguousarray(depth, np.float32),
+        np.ascontiguousarray(internal, np.uint8), int(height), int(width),
     )
     compiled = _ext.compiled()
     if compiled is None:
         return rasterize_reference(*args)
     return Raster(*compiled.rasterize(*args))
+
+
+def internal_edges(triangles: np.ndarray) -> np.ndarray:
+    """(T,) uint8, bit k set where edge k of a triangle (vertices k, k + 1) is shared with another."""
+    triangles = np.asarray(triangles, np.int64)
+    a, b = triangles, np.roll(triangles, -1, axis=1)
+    keys = np.minimum(a, b) * (int(triangles.max(initial=0)) + 1) + np.maximum(a, b)
+    _, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
+    shared = (counts[inverse] > 1).reshape(-1, 3)
+    return (shared * np.array([1, 2, 4])).sum(axis=1).astype(np.uint8)
 
 
 def _edges(p: np.ndarray, tri: np.ndarray) -> np.ndarray | None:
@@ -80,18 +98,28 @@ def _map(p: np.ndarray, s: np.ndarray) -> np.ndarray | None:
     return m
 
 
-def _coverage(edges: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _line(e: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (e[0] * x + e[1] * y) + e[2]
+
+
+def _coverage(edges: np.ndarray, internal: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """(h, w) int64 16-bit coverage of pixel centres ``xs``, ``ys`` (float32 grids)."""
-    line = lambda e, x, y: (e[0] * x + e[1] * y) + e[2]  # noqa: E731
-    centre = np.stack([line(e, xs, ys) for e in edges])
-    none, full = (centre < -_FULL_MARGIN).any(axis=0), (centre >= _FULL_MARGIN).all(axis=0)
+    inner = [(internal >> k) & 1 == 1 for k in range(3)]
+    centre = [_line(e, xs, ys) for e in edges]
+    none = np.zeros(xs.shape, bool)
+    full = np.ones(xs.shape, bool)
+    for d, centre_only in zip(centre, inner):
+        none |= d < 0 if centre_only else d < -_FULL_MARGIN
+        if not centre_only:
+            full &= d >= _FULL_MARGIN
     bits = np.zeros(xs.shape, np.int64)
     for j, oy in enumerate(_SAMPLE_OFFSETS):
         for i, ox in enumerate(_SAMPLE_OFFSETS):
             sx, sy = xs + ox, ys + oy
             inside = np.ones(xs.shape, bool)
-            for e in edges:
-                inside &= line(e, sx, sy) >= 0
+            for e, centre_only in zip(edges, inner):
+                if not centre_only:
+                    inside &= _line(e, sx, sy) >= 0
             bits |= inside.astype(np.int64) << (4 * j + i)
     return np.where(none, 0, np.where(full, 0xFFFF, bits))
 
@@ -112,7 +140,7 @@ def _bilinear(plane: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.clip((by * top + ay * bottom) + np.float32(0.5), 0, 255).astype(np.uint8)
 
 
-def rasterize_reference(texture, target, source, triangles, planes, depth, height, width) -> Raster:
+def rasterize_reference(texture, target, source, triangles, planes, depth, internal, height, width) -> Raster:
     """NumPy twin of the compiled rasterizer (slow: for tests and builds without ``_C``)."""
     owner = np.full((height, width), -1, np.int32)
     zbuf = np.zeros((height, width), np.float32)
@@ -133,7 +161,7 @@ def rasterize_reference(texture, target, source, triangles, planes, depth, heigh
         if x1 <= x0 or y1 <= y0:
             continue
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        covered = _coverage(edges, xs, ys)
+        covered = _coverage(edges, int(internal[t]), xs, ys)
         box = (slice(y0, y1), slice(x0, x1))
         bits[box] |= covered
         wins = (covered != 0) & ((owner[box] < 0) | (depth[t] >= zbuf[box]))

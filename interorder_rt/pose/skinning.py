@@ -25,13 +25,15 @@ follow the head.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from interorder_rt.keypoints import INDEX, visible
 from interorder_rt.pose.parts import BONE, HEAD, PARTS, TORSO
 from interorder_rt.pose.regions import FACE
 from interorder_rt.pose.skeleton import body_scale, spine
-from interorder_rt.pose.transforms import anchored, bone_frame, fit_affine, fit_frames, fit_similarity
+from interorder_rt.pose.transforms import anchored, fit_affine, fit_similarity
 
 BLEND = 0.12  # half width of a joint's blend, share of the body scale
 JOINT_RADIUS = 0.3  # where copies of both parts move alike, share of the body scale
@@ -80,20 +82,34 @@ def _head(source: np.ndarray, target: np.ndarray, shared: np.ndarray, scales: tu
     return anchored(linear, source[_NECK].astype(np.float64), target[_NECK].astype(np.float64))
 
 
+def _frame(a, b, width: float) -> tuple[float, float, float, float] | None:
+    """Columns (bone vector, ``width`` across it) of a bone's frame as p, q, r, s of [[p, q], [r, s]]."""
+    dx, dy = float(b[0] - a[0]), float(b[1] - a[1])
+    length = math.hypot(dx, dy)
+    if length < 1.0:
+        return None
+    return dx, -dy / length * width, dy, dx / length * width
+
+
 def _bone(
     p: int, source: np.ndarray, target: np.ndarray, scales: tuple[float, float], parent: np.ndarray
 ) -> np.ndarray:
     a, b = PARTS[p].anchors
-    sa, sb = source[a].astype(np.float64), source[b].astype(np.float64)
-    ta, tb = target[a].astype(np.float64), target[b].astype(np.float64)
-    s_length, t_length = float(np.hypot(*(sb - sa))), float(np.hypot(*(tb - ta)))
+    sa, sb, ta, tb = source[a], source[b], target[a], target[b]
+    s_length, t_length = math.hypot(*(sb - sa)), math.hypot(*(tb - ta))
     limit = MAX_STRETCH * scales[1] / scales[0] * s_length
     if t_length > limit:  # a bone foreshortened in the source: stretching it would spray its pixels
-        tb = ta + (tb - ta) * (limit / t_length)
-    s_frame, t_frame = bone_frame(sa, sb, scales[0]), bone_frame(ta, tb, scales[1])
+        tb = ta + (tb - ta) * np.float32(limit / t_length)
+    s_frame, t_frame = _frame(sa, sb, scales[0]), _frame(ta, tb, scales[1])
     if s_frame is None or t_frame is None:
-        return anchored(parent[:, :2], sa, ta)
-    return fit_frames(s_frame, t_frame)
+        return anchored(parent[:, :2], sa.astype(np.float64), ta.astype(np.float64))
+    p0, q0, r0, s0 = s_frame
+    p1, q1, r1, s1 = t_frame
+    det = p0 * s0 - q0 * r0
+    inverse = ((s0 / det, -q0 / det), (-r0 / det, p0 / det))
+    linear = np.array([[p1 * inverse[0][0] + q1 * inverse[1][0], p1 * inverse[0][1] + q1 * inverse[1][1]],
+                       [r1 * inverse[0][0] + s1 * inverse[1][0], r1 * inverse[0][1] + s1 * inverse[1][1]]])
+    return anchored(linear, sa.astype(np.float64), ta.astype(np.float64))
 
 
 def part_transforms(source: np.ndarray, target: np.ndarray) -> np.ndarray:
