@@ -23,11 +23,12 @@ import numpy as np
 from interorder_rt.pose.fill import fill_from_nearest
 from interorder_rt.pose.mesh import SourceMesh, build_mesh
 from interorder_rt.pose.output import PoseOutput, ViewReport
-from interorder_rt.pose.parts import HEAD, PARTS
+from interorder_rt.keypoints import INDEX
+from interorder_rt.pose.parts import HEAD, PARTS, TORSO
 from interorder_rt.pose.protocol import SourcePerson, check_core_keypoints, check_size
 from interorder_rt.pose.raster import Raster, rasterize
 from interorder_rt.pose.regions import face_polygon
-from interorder_rt.pose.skeleton import body_scale
+from interorder_rt.pose.skeleton import body_scale, spine
 from interorder_rt.pose.skinning import joint_weights, part_transforms
 from interorder_rt.pose.views import DEPTH, shows_face, view_of
 
@@ -43,6 +44,7 @@ class _Rig:
     textures: np.ndarray  # (P + 1, h, w, 3): the mesh's planes and the faceless head
     view: str
     face: bool
+    torso_width: float  # the torso's width across its spine in the source, pixels
 
 
 def _faceless_head(mesh: SourceMesh, keypoints: np.ndarray, scale: float) -> np.ndarray:
@@ -59,13 +61,26 @@ def _faceless_head(mesh: SourceMesh, keypoints: np.ndarray, scale: float) -> np.
     return fill_from_nearest(head, rest, ~rest) if rest.any() else head
 
 
+def _torso_width(mesh: SourceMesh, keypoints: np.ndarray) -> float:
+    """Width of the torso's pixels across the spine: four times their median distance from it."""
+    ys, xs = np.nonzero(mesh.labels == TORSO + 1)
+    axis = spine(keypoints)
+    length = float(np.hypot(*axis))
+    if not len(xs) or length < 1:
+        return 0.0
+    neck = keypoints[INDEX["neck"]] - np.float32(mesh.origin)
+    across = np.array([-axis[1], axis[0]]) / length
+    return 4.0 * float(np.median(np.abs((xs - neck[0]) * across[0] + (ys - neck[1]) * across[1])))
+
+
 def build_rig(source: SourcePerson) -> _Rig:
     mesh = build_mesh(source)
     points = mesh.vertices[mesh.copy_vertex] + np.float32(mesh.origin)
     scale = body_scale(source.keypoints)
     weights = joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints)
     textures = np.concatenate([mesh.textures, _faceless_head(mesh, source.keypoints, scale)[None]])
-    return _Rig(mesh, weights, points, textures, view_of(source.keypoints, scale), shows_face(source.keypoints))
+    return _Rig(mesh, weights, points, textures, view_of(source.keypoints, scale), shows_face(source.keypoints),
+                _torso_width(mesh, source.keypoints))
 
 
 def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport, bool]:
@@ -83,7 +98,7 @@ def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport,
 
 def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(C, 2) float64 target position of every vertex copy: its weighted blend of the part transforms."""
-    transforms = part_transforms(source_keypoints, target).reshape(len(PARTS), 6)
+    transforms = part_transforms(source_keypoints, target, rig.torso_width).reshape(len(PARTS), 6)
     blended = rig.weights.astype(np.float64) @ transforms  # (C, 6)
     x, y = rig.points[:, 0].astype(np.float64), rig.points[:, 1].astype(np.float64)
     return np.stack([blended[:, 0] * x + blended[:, 1] * y + blended[:, 2],

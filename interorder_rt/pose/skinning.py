@@ -2,8 +2,10 @@
 
 Every transform is a (2, 3) float64 matrix mapping *source* pixels to *target* pixels.
 
-- Torso: least-squares affine of the neck, shoulders and hips; a similarity when they are
-  (near) collinear; a turn about the neck by the spine's turn as the last resort.
+- Torso: least-squares affine of the neck, shoulders and hips. When they are (near) collinear
+  (a side view) and the target's shoulders span more than the source torso is wide, the torso
+  is widened to them (along the spine as the spines, across as the widths); otherwise a
+  similarity; a turn about the neck by the spine's turn as the last resort.
 - Head: one rigid similarity, never split: it turns about the neck by the change of the ear or
   eye line (else the spine's) and scales with the body. Face keypoints move with yaw and pitch far
   more than the head does, so they set only its roll.
@@ -58,10 +60,29 @@ def _rotation(turn: float, ratio: float) -> np.ndarray:
     return ratio * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
 
 
-def _torso(source: np.ndarray, target: np.ndarray, shared: np.ndarray, ratio: float) -> np.ndarray:
+def _widened(source: np.ndarray, target: np.ndarray, width: float) -> np.ndarray | None:
+    """The torso of a side-view source (``width`` pixels wide across its spine) onto a target
+    whose shoulders span its width: along the spine as the spines, across as the widths."""
+    s_spine, t_spine = spine(source), spine(target)
+    s_length, t_length = float(np.hypot(*s_spine)), float(np.hypot(*t_spine))
+    rs, ls = INDEX["right_shoulder"], INDEX["left_shoulder"]
+    if not (visible(target)[[rs, ls]].all() and s_length >= 1 and t_length >= 1 and width >= 1):
+        return None
+    across = np.array([-t_spine[1], t_spine[0]]) / t_length
+    span = abs(float((target[ls] - target[rs]) @ across))
+    if span <= width * t_length / s_length:
+        return None
+    s_frame = _frame(source[_NECK], source[_NECK] + s_spine, width)
+    t_frame = _frame(target[_NECK], target[_NECK] + t_spine, span)
+    return _from_frames(s_frame, t_frame, source[_NECK], target[_NECK])
+
+
+def _torso(source: np.ndarray, target: np.ndarray, shared: np.ndarray, ratio: float, width: float) -> np.ndarray:
     anchors = [k for k in PARTS[TORSO].anchors if shared[k]]
     s, t = source[anchors].astype(np.float64), target[anchors].astype(np.float64)
     matrix = fit_affine(s, t)
+    if matrix is None:
+        matrix = _widened(source, target, width)
     if matrix is None:
         matrix = fit_similarity(s, t)
     if matrix is None:
@@ -103,22 +124,27 @@ def _bone(
     s_frame, t_frame = _frame(sa, sb, scales[0]), _frame(ta, tb, scales[1])
     if s_frame is None or t_frame is None:
         return anchored(parent[:, :2], sa.astype(np.float64), ta.astype(np.float64))
+    return _from_frames(s_frame, t_frame, sa, ta)
+
+
+def _from_frames(s_frame, t_frame, source_point: np.ndarray, target_point: np.ndarray) -> np.ndarray:
+    """The affine taking one frame's columns onto the other's, ``source_point`` onto ``target_point``."""
     p0, q0, r0, s0 = s_frame
     p1, q1, r1, s1 = t_frame
     det = p0 * s0 - q0 * r0
     inverse = ((s0 / det, -q0 / det), (-r0 / det, p0 / det))
     linear = np.array([[p1 * inverse[0][0] + q1 * inverse[1][0], p1 * inverse[0][1] + q1 * inverse[1][1]],
                        [r1 * inverse[0][0] + s1 * inverse[1][0], r1 * inverse[0][1] + s1 * inverse[1][1]]])
-    return anchored(linear, sa.astype(np.float64), ta.astype(np.float64))
+    return anchored(linear, source_point.astype(np.float64), target_point.astype(np.float64))
 
 
-def part_transforms(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+def part_transforms(source: np.ndarray, target: np.ndarray, torso_width: float = 0.0) -> np.ndarray:
     """(P, 2, 3) source -> target transform of every part (module doc); both poses checked."""
     s_present, t_present = visible(source), visible(target)
     shared = s_present & t_present
     scales = (body_scale(source), body_scale(target))
     out = np.zeros((len(PARTS), 2, 3))
-    out[TORSO] = _torso(source, target, shared, scales[1] / scales[0])
+    out[TORSO] = _torso(source, target, shared, scales[1] / scales[0], torso_width)
     out[HEAD] = _head(source, target, shared, scales)
     for p, part in enumerate(PARTS):  # parents come before their children in PARTS
         if part.fit != BONE:
