@@ -231,7 +231,7 @@ def run_cli(args: argparse.Namespace) -> int:
 
     people = load_people(args.coco, args.images)
     if len(people) < 2:
-        raise SystemExit(f"{args.coco}: {len(people)} usable person(s); the pose evaluation needs two")
+        raise ValueError(f"{args.coco}: {len(people)} usable person(s); the pose evaluation needs two")
     scores = evaluate_pose(people, Path(args.sheets) if args.sheets else None)
     sources = sorted({s.source for s in scores})
     print(f"pose transfer between {len(people)} real people: {len(sources)} sources (one-piece masks) "
