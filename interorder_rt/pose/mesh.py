@@ -4,10 +4,9 @@ Vertices: the mask's outline (every ``step / 2`` pixels), the outlines of the pa
 (``regions.geodesic_labels``) and of their hidden extents, and a grid inside (every ``step``
 pixels), with ``step`` a fraction of the body scale. A Delaunay triangulation of them, less the
 triangles that leave the mask, is split into one layer per part by the label at each triangle's
-centre. A part's layer also holds the triangles where a part in front of it in the source's view,
-or its mirror limb, lies inside its convex hull in the source (an arm across the chest, the near
-leg over the far one): moved away, the arm reveals torso, whose texture there is the torso's own
-pixels carried inwards, never the arm's.
+centre. A part's layer also holds the triangles where a part in front of it in the source's view
+lies inside its convex hull in the source (an arm across the chest): moved away, the arm reveals
+torso, whose texture there is the torso's own pixels carried inwards, never the arm's.
 
 Every layer owns its copies of the vertices it uses (``copy_vertex``), so parts that touch in the
 source without sharing a joint (an arm hanging beside the torso) come apart cleanly; near a joint
@@ -23,7 +22,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from interorder_rt.pose.fill import fill_from_nearest
-from interorder_rt.pose.parts import MIRROR_PART, PARTS
+from interorder_rt.pose.parts import PARTS
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.raster import internal_edges
 from interorder_rt.pose.regions import geodesic_labels
@@ -94,7 +93,7 @@ def _thinned(points: np.ndarray, spacing: float) -> np.ndarray:
 
 def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray) -> dict[int, np.ndarray]:
     """Per part, the pixels inside its convex hull of the parts in front of it in the source view
-    (``depth``) and of its mirror limb (legs seen from the side overlap: each keeps its width)."""
+    (``depth``, larger is nearer)."""
     out = {}
     hull = np.empty(labels.shape, np.uint8)
     for q in range(len(PARTS)):
