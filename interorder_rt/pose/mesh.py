@@ -164,8 +164,9 @@ def build_mesh(source: SourcePerson) -> SourceMesh:
     scale = body_scale(source.keypoints)
     step = float(np.clip(scale * _STEP_PER_SCALE, _MIN_STEP, _MAX_STEP))
 
-    labels = geodesic_labels(mask, keypoints, scale)
-    hidden = _hidden_extents(labels, mask, DEPTH[view_of(source.keypoints, scale)])
+    depth = DEPTH[view_of(source.keypoints, scale)]
+    labels = geodesic_labels(mask, keypoints, scale, depth)
+    hidden = _hidden_extents(labels, mask, depth)
     outlines = _outline_points(mask, step / 2, _OUTSET)
     for q in range(len(PARTS)):
         region = labels == q + 1

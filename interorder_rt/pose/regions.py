@@ -1,8 +1,10 @@
 """Which body part each pixel of a source person shows: nearest bone measured inside the mask.
 
-Seeds are the pose's bones drawn on the mask (the torso first, then the face, the limbs over both, so a limb lying
-across the chest keeps its own pixels; the head's seed is the hull of the face keypoints, so the
-throat is the torso's and hair or a hat grows from the face). Labels then spread from the seeds
+Seeds are the pose's bones drawn on the mask back to front in the source's view (facing the
+camera: the torso, the legs, the face, then the arms, so an arm lying across the chest keeps its
+own pixels; from the side the far limbs go under the torso, which keeps its pixels from them).
+The head's seed is the hull of the face keypoints, so the throat is the torso's and hair or a hat
+grows from the face. Labels then spread from the seeds
 through the mask only (a breadth-first front, alternating 4- and 8-neighbour steps), so a pixel
 goes to the bone it is closest to *inside* the body: a hand touching the hip stays the arm's
 when it is geodesically nearer the arm. Mask pieces no seed reaches take the Euclidean nearest.
@@ -38,13 +40,13 @@ def face_polygon(keypoints: np.ndarray, scale: float) -> np.ndarray | None:
     return cv2.convexHull(np.round((points[:, None] + ring[None]).reshape(-1, 2)).astype(np.int32)).reshape(-1, 2)
 
 
-def _seeds(mask: np.ndarray, keypoints: np.ndarray, scale: float) -> np.ndarray:
+def _seeds(mask: np.ndarray, keypoints: np.ndarray, scale: float, depth: np.ndarray) -> np.ndarray:
     present = visible(keypoints)
     seeds = np.zeros(mask.shape, np.uint8)
     thickness = max(1, int(round(0.02 * scale)))
     points = np.round(np.nan_to_num(keypoints)).astype(np.int64)
     face = face_polygon(keypoints, scale)
-    for p in [TORSO, HEAD, *range(2, len(PARTS))]:
+    for p in sorted(range(len(PARTS)), key=lambda q: (depth[q], q)):
         if p == HEAD:
             if face is not None:
                 cv2.fillConvexPoly(seeds, face, HEAD + 1)
@@ -56,9 +58,10 @@ def _seeds(mask: np.ndarray, keypoints: np.ndarray, scale: float) -> np.ndarray:
     return seeds
 
 
-def geodesic_labels(mask: np.ndarray, keypoints: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) uint8: 1 + the part of each mask pixel (module doc), 0 outside the mask."""
-    labels = _seeds(mask, keypoints, scale)
+def geodesic_labels(mask: np.ndarray, keypoints: np.ndarray, scale: float, depth: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: 1 + the part of each mask pixel (module doc), 0 outside the mask; seeds are
+    drawn back to front by ``depth`` (the source view's, ``pose.views``)."""
+    labels = _seeds(mask, keypoints, scale, depth)
     open_ = mask & (labels == 0)
     step = 0
     while open_.any():
