@@ -1,12 +1,13 @@
-"""Pose transfer per call: PartWarp against one global affine warp, at 256 x 256 and 512 x 512.
+"""Pose transfer per call: MeshWarp (default) and PartWarp against one global affine warp, at
+256 x 256 and 512 x 512 (``bench_pose_frame.py`` times real resolutions).
 
 The baseline moves the whole person by the torso's affine transform (``cv2.warpAffine`` of the
-image and mask), the cheapest warp there is; each group holds PartWarp with its source analysis
-cached (every video frame after the first), PartWarp on a new source (the first frame), and the
-baseline, so pytest-benchmark's table shows their ratio. Speed: ``python -m pytest benchmarks/bench_pose.py``.
+image and mask), the cheapest warp there is; each group holds MeshWarp and PartWarp with their
+source analysis cached (every video frame after the first), PartWarp on a new source (the first
+frame), and the baseline, so pytest-benchmark's table shows their ratio. Speed: ``python -m pytest benchmarks/bench_pose.py``.
 
 Quality: ``python -m benchmarks.bench_pose`` prints silhouette IoU and mask-SSIM against the
-synthetic ground truth (identity X rendered in pose B) over 50 random pose pairs, for both.
+synthetic ground truth (identity X rendered in pose B) over 50 random pose pairs, for all three.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from interorder_rt.pose import PartWarp, SourcePerson
+from interorder_rt.pose.mesh_warp import MeshWarp
 from interorder_rt.pose.part_fit import fit_part_transforms
 from interorder_rt.synth import render_person, sample_identity, sample_pose
 
@@ -52,6 +54,15 @@ def _grouped(benchmark, size: tuple[int, int]):
     return benchmark
 
 
+def test_mesh_warp_cached_source(benchmark, case):
+    source, target, size = case
+    benchmark = _grouped(benchmark, size)
+    warp = MeshWarp()
+    warp(source, target, size)
+    rgb, mask = benchmark(warp, source, target, size)
+    assert mask.any() and rgb.shape == (*size, 3)
+
+
 def test_part_warp_cached_source(benchmark, case):
     source, target, size = case
     benchmark = _grouped(benchmark, size)
@@ -79,7 +90,7 @@ def quality_report(pairs: int = PAIRS, size: int = 256) -> None:
     """Print mean / median / min silhouette IoU and mean mask-SSIM against the ground truth."""
     from interorder_rt.eval.image_metrics import mask_ssim
 
-    methods = {"PartWarp": PartWarp(), "global affine": global_affine}
+    methods = {"MeshWarp": MeshWarp(), "PartWarp": PartWarp(), "global affine": global_affine}
     scores = {name: ([], []) for name in methods}
     rng = np.random.default_rng(SEED)
     for k in range(pairs):

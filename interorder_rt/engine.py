@@ -35,6 +35,7 @@ from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_sh
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
+from interorder_rt.pose.output import alpha_of
 from interorder_rt.pose.protocol import PoseTransfer, SourcePerson
 from interorder_rt.result import StageTimings, TransferResult
 from interorder_rt.track import InstanceTracker, TargetFollower
@@ -60,8 +61,9 @@ class Engine:
     """The three-stage pipeline; each stage can be replaced.
 
     ``order`` recovers order and amodal masks (default: ORNet, ``OrderRecovery``); ``pose`` is any
-    ``PoseTransfer`` (default: the training-free ``PartWarp``); ``completion`` fills hidden content
-    and background (default: MNet, ``ContentCompletion``). Defaults load the shipped weights.
+    ``PoseTransfer`` (default: the training-free skinned mesh warp ``MeshWarp``); ``completion``
+    fills hidden content and background (default: MNet, ``ContentCompletion``). Defaults load the
+    shipped weights.
 
     ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) runs the default
     ORNet and MNet (``OrderRecovery`` explains the choice). On a CUDA ``device`` the Engine queues
@@ -91,9 +93,9 @@ class Engine:
 
             order = OrderRecovery(device=device, backend=backend)
         if pose is None:
-            from interorder_rt.pose.warp import PartWarp
+            from interorder_rt.pose.mesh_warp import MeshWarp
 
-            pose = PartWarp()
+            pose = MeshWarp()
         if completion is None:
             from interorder_rt.completion import ContentCompletion
 
@@ -254,7 +256,8 @@ class Engine:
         image, modal, targets = frame.image, frame.masks, frame.targets
         size = image.shape[:2]
         with watch.stage("pose"):
-            people = {t: Layer(*self.pose(self.source, kp, size)) for t, kp in zip(targets, frame.keypoints)}
+            moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
+            people = {t: Layer(out[0], out[1], alpha_of(out)) for t, out in moved.items()}
         with watch.stage("completion"):
             amodal = order.amodal | modal
             plan = plan_removal(modal, amodal, order.layering, targets)

@@ -7,5 +7,7 @@ namespace interorder::bind {
 
 void register_cpu(pybind11::module_& m);
 void register_cuda(pybind11::module_& m);  // only in builds with CUDA (INTERORDER_WITH_CUDA)
+void register_raster(pybind11::module_& m);
+void register_raster_cuda(pybind11::module_& m);  // only in builds with CUDA
 
 }  // namespace interorder::bind

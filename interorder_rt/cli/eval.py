@@ -13,7 +13,7 @@ import json
 from interorder_rt.eval.methods import METHOD_NAMES
 from interorder_rt.eval.samples import GROUND_TRUTHS
 
-EXTENSION_MODULES = ("interorder_rt.cli.eval_completion", "interorder_rt.eval.transfer")
+EXTENSION_MODULES = ("interorder_rt.cli.eval_completion", "interorder_rt.eval.transfer", "interorder_rt.eval.pose_real")
 
 
 def _positive_int(text: str) -> int:

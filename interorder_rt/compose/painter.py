@@ -10,17 +10,23 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Layer:
-    """One paintable layer: its pixels ``rgb[mask]`` cover whatever lies below."""
+    """One paintable layer: its pixels ``rgb[mask]`` cover whatever lies below.
 
-    rgb: np.ndarray  # (H, W, 3) uint8, read only where mask is set
+    With ``alpha`` (a pose transfer's coverage), ``rgb`` is blended over what lies below by it
+    wherever it is non-zero, so the silhouette has no staircase and no halo.
+    """
+
+    rgb: np.ndarray  # (H, W, 3) uint8, read only where mask (or alpha) is set
     mask: np.ndarray  # (H, W) bool
+    alpha: np.ndarray | None = None  # (H, W) uint8 coverage, 0..255
 
 
 def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
     """Paint ``layers`` (back to front) over ``base``.
 
     Returns the painted (H, W, 3) uint8 image and the owner map, (H, W) int32: the index in
-    ``layers`` of the layer each pixel shows, ``-1`` where the base shows.
+    ``layers`` of the layer each pixel shows (of a layer with alpha: wherever its alpha is
+    non-zero), ``-1`` where the base shows.
     """
     base = np.asarray(base)
     if base.ndim != 3 or base.shape[2] != 3 or base.dtype != np.uint8:
@@ -33,9 +39,22 @@ def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.nda
                 f"layer {k} has rgb {layer.rgb.shape} and mask {layer.mask.shape}; "
                 f"the base is {base.shape}"
             )
-        out[layer.mask] = layer.rgb[layer.mask]
-        owner[layer.mask] = k
+        if layer.alpha is None:
+            out[layer.mask] = layer.rgb[layer.mask]
+            owner[layer.mask] = k
+        else:
+            owner[_blend(out, layer)] = k
     return out, owner
+
+
+def _blend(out: np.ndarray, layer: Layer) -> np.ndarray:
+    """``layer`` blended into ``out`` by its alpha; returns where it covers anything."""
+    if layer.alpha.shape != out.shape[:2]:
+        raise ValueError(f"layer alpha has shape {layer.alpha.shape}; the base is {out.shape}")
+    edge = layer.alpha > 0
+    a = layer.alpha[edge][:, None].astype(np.float32) / 255
+    out[edge] = (layer.rgb[edge] * a + out[edge] * (1 - a) + 0.5).astype(np.uint8)
+    return edge
 
 
 def paste_on_top(image: np.ndarray, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

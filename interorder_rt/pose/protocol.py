@@ -1,6 +1,6 @@
 """The pose transfer stage f_P: what a source person is, and what any pose transfer must do.
 
-The training-free :class:`~interorder_rt.pose.warp.PartWarp` is the default; a learned generator
+The training-free :class:`~interorder_rt.pose.mesh_warp.MeshWarp` is the default; a learned generator
 (PATN, XingGAN, a user's own) plugs in by implementing the same ``__call__`` (docs/pose_transfer.md).
 """
 

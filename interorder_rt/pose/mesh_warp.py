@@ -1,0 +1,158 @@
+"""``MeshWarp``: the default pose transfer f_P, a skinned triangle mesh of the source person.
+
+Once per ``SourcePerson`` (cached, a video reuses it): the layered mesh (``pose.mesh``) and the
+copies' skinning weights (``skinning.joint_weights``). Per target pose: one transform per part
+(``skinning.part_transforms``), every vertex copy moved by its weighted blend of them, the
+layers' depth from the target's view (``pose.views``), and the compiled rasterizer
+(``pose.raster``) run on the box the moved mesh occupies only. The silhouette's coverage becomes
+the output's ``alpha``; the mask is every pixel it touches (alpha > 0).
+
+Views: when the target is seen from the back (no nose or eye) and the source shows a face, the
+head is painted with its face region replaced by the head's other pixels (hair, hat), since a
+face where the target shows none is the worse error; the output's ``views`` says so. A back-view
+source moved into a front-view target keeps the back of its head (no face is invented).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from interorder_rt.pose.fill import fill_from_nearest
+from interorder_rt.pose.mesh import SourceMesh, build_mesh
+from interorder_rt.pose.output import PoseOutput, ViewReport
+from interorder_rt.keypoints import INDEX
+from interorder_rt.pose.parts import HEAD, PARTS, TORSO
+from interorder_rt.pose.protocol import SourcePerson, check_core_keypoints, check_size
+from interorder_rt.pose.raster import Raster, rasterize
+from interorder_rt.pose.regions import face_polygon
+from interorder_rt.pose.skeleton import body_scale, spine
+from interorder_rt.pose.skinning import joint_weights, part_transforms
+from interorder_rt.pose.views import DEPTH, shows_face, view_of
+
+_FACELESS = len(PARTS)  # texture plane of the head without its face
+_FACE_GROWTH = 0.08  # the face region painted over, grown by this share of the body scale
+
+
+@dataclass(frozen=True)
+class _Rig:
+    mesh: SourceMesh
+    weights: np.ndarray  # (C, P) float32
+    points: np.ndarray  # (C, 2) float32 source pixel of each copy (in the source image)
+    textures: np.ndarray  # (P + 1, h, w, 3): the mesh's planes and the faceless head
+    view: str
+    face: bool
+    torso_width: float  # the torso's width across its spine in the source, pixels
+
+
+def _faceless_head(mesh: SourceMesh, keypoints: np.ndarray, scale: float) -> np.ndarray:
+    """The head plane with the face's pixels taken from the head's other pixels."""
+    head = mesh.textures[HEAD]
+    polygon = face_polygon(keypoints - np.float32(mesh.origin), scale)
+    if polygon is None:
+        return head
+    face = np.zeros(mesh.labels.shape, np.uint8)
+    cv2.fillConvexPoly(face, polygon, 1)
+    grow = max(int(round(_FACE_GROWTH * scale)), 1)
+    face = cv2.dilate(face, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+    rest = (mesh.labels == HEAD + 1) & ~face
+    return fill_from_nearest(head, rest, ~rest) if rest.any() else head
+
+
+def _torso_width(mesh: SourceMesh, keypoints: np.ndarray) -> float:
+    """Width of the torso's pixels across the spine: four times their median distance from it."""
+    ys, xs = np.nonzero(mesh.labels == TORSO + 1)
+    axis = spine(keypoints)
+    length = float(np.hypot(*axis))
+    if not len(xs) or length < 1:
+        return 0.0
+    neck = keypoints[INDEX["neck"]] - np.float32(mesh.origin)
+    across = np.array([-axis[1], axis[0]]) / length
+    return 4.0 * float(np.median(np.abs((xs - neck[0]) * across[0] + (ys - neck[1]) * across[1])))
+
+
+def build_rig(source: SourcePerson) -> _Rig:
+    mesh = build_mesh(source)
+    points = mesh.vertices[mesh.copy_vertex] + np.float32(mesh.origin)
+    scale = body_scale(source.keypoints)
+    weights = joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints)
+    textures = np.concatenate([mesh.textures, _faceless_head(mesh, source.keypoints, scale)[None]])
+    return _Rig(mesh, weights, points, textures, view_of(source.keypoints, scale), shows_face(source.keypoints),
+                _torso_width(mesh, source.keypoints))
+
+
+def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport, bool]:
+    """The view report and whether the head is painted without its face."""
+    faceless = rig.face and not shows_face(target)
+    note = ""
+    if faceless:
+        note = "the target shows no face: the source's head is painted without its face"
+    elif not rig.face and shows_face(target):
+        note = "the source shows no face: the target keeps the back of the source's head"
+    elif {rig.view, target_view} == {"front", "back"}:
+        note = f"source seen from the {rig.view}, target from the {target_view}: the body is mirrored onto it"
+    return ViewReport(rig.view, target_view, note), faceless
+
+
+def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(C, 2) float64 target position of every vertex copy: its weighted blend of the part transforms."""
+    transforms = part_transforms(source_keypoints, target, rig.torso_width).reshape(len(PARTS), 6)
+    blended = rig.weights.astype(np.float64) @ transforms  # (C, 6)
+    x, y = rig.points[:, 0].astype(np.float64), rig.points[:, 1].astype(np.float64)
+    return np.stack([blended[:, 0] * x + blended[:, 1] * y + blended[:, 2],
+                     blended[:, 3] * x + blended[:, 4] * y + blended[:, 5]], axis=1)
+
+
+class MeshWarp:
+    """Training-free pose transfer by a skinned, layered triangle mesh (module doc).
+
+    Returns a :class:`~interorder_rt.pose.output.PoseOutput`: ``(rgb, mask)`` with ``alpha``
+    (coverage, uint8) and ``views``. ``last_raster`` keeps the last call's raster in its box
+    (owner triangle and source position per pixel) with the box's ``x0, y0``, for evaluation.
+    """
+
+    def __init__(self) -> None:
+        self._cached: tuple[SourcePerson, _Rig] | None = None
+        self.last_raster: tuple[Raster, int, int, np.ndarray] | None = None
+
+    def rig(self, source: SourcePerson) -> _Rig:
+        """The mesh and weights of ``source``, cached for the last source seen."""
+        if self._cached is None or self._cached[0] is not source:
+            self._cached = (source, build_rig(source))
+        return self._cached[1]
+
+    def __call__(self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]) -> PoseOutput:
+        """``source`` moved into ``target_keypoints`` (18, 2) on an ``(h, w)`` frame."""
+        if not isinstance(source, SourcePerson):
+            raise TypeError(f"source must be a SourcePerson, got {type(source).__name__}")
+        target = check_core_keypoints(target_keypoints, name="target keypoints")
+        height, width = check_size(size)
+        rig = self.rig(source)
+        mesh = rig.mesh
+        moved = moved_copies(rig, source.keypoints, target)
+
+        target_view = view_of(target, body_scale(target))
+        report, faceless = _views(rig, target, target_view)
+        planes = mesh.triangle_part.astype(np.int32)
+        if faceless:
+            planes = np.where(planes == HEAD, _FACELESS, planes).astype(np.int32)
+        depth = DEPTH[target_view][mesh.triangle_part]
+
+        rgb = np.zeros((height, width, 3), np.uint8)
+        mask = np.zeros((height, width), bool)
+        alpha = np.zeros((height, width), np.uint8)
+        finite = moved[np.isfinite(moved).all(axis=1)]
+        self.last_raster = None
+        if len(finite):
+            x0, y0 = (np.floor(finite.min(axis=0)) - 1).clip(0, [width, height]).astype(int)
+            x1, y1 = (np.ceil(finite.max(axis=0)) + 2).clip(0, [width, height]).astype(int)
+            if x1 > x0 and y1 > y0:
+                texcoords = mesh.vertices[mesh.copy_vertex]
+                raster = rasterize(rig.textures, moved - [x0, y0], texcoords, mesh.triangles, planes, depth,
+                                   y1 - y0, x1 - x0, mesh.internal)
+                box = (slice(y0, y1), slice(x0, x1))
+                rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
+                self.last_raster = (raster, int(x0), int(y0), mesh.triangle_part)
+        return PoseOutput(rgb, mask, alpha, report)

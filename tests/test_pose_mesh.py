@@ -1,0 +1,172 @@
+"""The default pose stage, MeshWarp: rigid moves, joints that bend without tearing, missing and bad
+keypoints, the head in one piece, views, the alpha the merge blends with."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from interorder_rt.compose.painter import Layer, paint
+from interorder_rt.eval.pose_real import head_pieces, significant_pieces
+from interorder_rt.keypoints import INDEX
+from interorder_rt.pose import MeshWarp, PoseOutput, PoseTransfer, SourcePerson
+from interorder_rt.pose.parts import PARTS
+from interorder_rt.synth import render_person, sample_identity, sample_pose
+
+SIZE = 256
+
+
+def person(seed: int, size: int = SIZE, keypoints: np.ndarray | None = None):
+    rng = np.random.default_rng(seed)
+    identity = sample_identity(rng, seed)
+    keypoints = sample_pose(rng, size, size) if keypoints is None else keypoints
+    rgb, mask = render_person(identity, keypoints, size, size)
+    return SourcePerson(rgb, mask, keypoints), keypoints
+
+
+def straight_arms(size: int = SIZE) -> np.ndarray:
+    """A front-facing pose with both arms held straight out sideways."""
+    kp = np.full((18, 2), np.nan, np.float32)
+    c = size / 2
+    points = {
+        "neck": (c, 70), "nose": (c, 48), "right_eye": (c - 5, 44), "left_eye": (c + 5, 44),
+        "right_ear": (c - 11, 47), "left_ear": (c + 11, 47),
+        "right_shoulder": (c - 22, 72), "left_shoulder": (c + 22, 72),
+        "right_elbow": (c - 58, 74), "left_elbow": (c + 58, 74), "right_wrist": (c - 92, 76), "left_wrist": (c + 92, 76),
+        "right_hip": (c - 14, 140), "left_hip": (c + 14, 140), "right_knee": (c - 16, 185),
+        "left_knee": (c + 16, 185), "right_ankle": (c - 17, 230), "left_ankle": (c + 17, 230),
+    }
+    for name, xy in points.items():
+        kp[INDEX[name]] = xy
+    return kp
+
+
+def similarity(keypoints: np.ndarray, angle: float, scale: float, shift) -> tuple[np.ndarray, np.ndarray]:
+    matrix = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), angle, scale)
+    matrix[:, 2] += shift
+    moved = keypoints @ matrix[:, :2].T.astype(np.float32) + matrix[:, 2].astype(np.float32)
+    return moved.astype(np.float32), matrix
+
+
+@pytest.mark.parametrize("angle, scale, shift", [(0, 1.0, (0, 0)), (0, 1.0, (23, -17)), (0, 0.7, (10, 30)),
+                                                 (25, 1.0, (0, 0)), (-40, 1.2, (-15, 5))])
+def test_a_rigid_move_of_the_whole_pose_moves_the_person_exactly(angle, scale, shift):
+    source, a = person(0)
+    target, matrix = similarity(a, angle, scale, shift)
+    out = MeshWarp()(source, target, (SIZE, SIZE))
+    truth_mask = cv2.warpAffine(source.mask.view(np.uint8) * 255, matrix, (SIZE, SIZE)) >= 128
+    truth_rgb = cv2.warpAffine(source.image, matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR)
+    half = out.alpha >= 128  # the silhouette at half coverage, as the truth's at half intensity
+    assert (half & truth_mask).sum() / (half | truth_mask).sum() > 0.975
+    inner = cv2.erode(truth_mask.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert np.abs(out.rgb[inner].astype(int) - truth_rgb[inner]).mean() < 4.0
+    assert significant_pieces(out.mask) == significant_pieces(source.mask)
+
+
+def test_a_bent_elbow_keeps_the_arm_in_one_piece():
+    source, a = person(1, keypoints=straight_arms())
+    for elbow_turn in (60, 90, 130):
+        b = a.copy()
+        elbow, shoulder = a[INDEX["right_elbow"]], a[INDEX["right_shoulder"]]
+        forearm = a[INDEX["right_wrist"]] - elbow
+        t = np.deg2rad(elbow_turn)
+        b[INDEX["right_wrist"]] = elbow + np.float32([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) @ forearm
+        warp = MeshWarp()
+        out = warp(source, b, (SIZE, SIZE))
+        assert significant_pieces(out.mask) == 1
+        raster, x0, y0, parts = warp.last_raster
+        layer = np.where(raster.owner >= 0, parts[np.maximum(raster.owner, 0)], -1)
+        arm = np.isin(layer, [p for p, part in enumerate(PARTS) if part.name.startswith("right_") and "arm" in part.name])
+        assert significant_pieces(arm) == 1, f"arm torn at an elbow turn of {elbow_turn} degrees"
+        assert np.hypot(*(shoulder - b[INDEX["right_shoulder"]])) == 0
+
+
+def test_the_head_is_never_split():
+    rng = np.random.default_rng(5)
+    for seed in range(12):
+        source, _ = person(seed)
+        target = sample_pose(rng, SIZE, SIZE)
+        assert head_pieces(MeshWarp(), source, target) == 1
+
+
+@pytest.mark.parametrize("missing", [("left_elbow", "left_wrist"), ("right_knee", "right_ankle"), ("nose", "right_eye",
+                                     "left_eye", "right_ear", "left_ear"), ("left_hip",)])
+def test_missing_keypoints_in_the_target_or_the_source_do_not_crash(missing):
+    source, a = person(2)
+    b = sample_pose(np.random.default_rng(3), SIZE, SIZE)
+    b[[INDEX[n] for n in missing]] = np.nan
+    out = MeshWarp()(source, b, (SIZE, SIZE))
+    assert out.mask.any() and significant_pieces(out.mask) >= 1
+    a_missing = a.copy()
+    a_missing[[INDEX[n] for n in missing]] = np.nan
+    out = MeshWarp()(SourcePerson(source.image, source.mask, a_missing), b, (SIZE, SIZE))
+    assert out.mask.any()
+
+
+def test_a_target_missing_a_forearm_keeps_it_on_its_upper_arm():
+    source, a = person(4, keypoints=straight_arms())
+    b = a.copy()
+    b[INDEX["left_wrist"]] = np.nan
+    out = MeshWarp()(source, b, (SIZE, SIZE))
+    assert significant_pieces(out.mask) == 1
+    assert out.mask[76, int(a[INDEX["left_wrist"], 0]) - 3]  # the forearm still hangs straight out
+
+
+def test_bad_target_keypoints_get_a_clear_error_or_a_bounded_answer():
+    source, a = person(3)
+    warp = MeshWarp()
+    with pytest.raises(ValueError, match="neck"):
+        warp(source, np.where(np.arange(18)[:, None] == INDEX["neck"], np.nan, a), (SIZE, SIZE))
+    with pytest.raises(ValueError, match="shape"):
+        warp(source, a[:17], (SIZE, SIZE))
+    with pytest.raises(ValueError, match="infinite"):
+        warp(source, np.where(np.arange(18)[:, None] == 3, np.inf, a), (SIZE, SIZE))
+    # Entirely outside the frame: nothing is drawn.
+    out = warp(source, a + 5000, (SIZE, SIZE))
+    assert not out.mask.any() and not out.rgb.any() and not out.alpha.any()
+    # Every keypoint on one point: the person shrinks to that point (or the pose is refused).
+    try:
+        out = warp(source, np.full((18, 2), 100, np.float32), (SIZE, SIZE))
+    except ValueError as err:
+        assert "keypoints" in str(err)
+    else:
+        assert out.mask.sum() < 0.01 * SIZE * SIZE
+    # Huge poses stay bounded by the frame.
+    out = warp(source, (a - SIZE / 2) * 40 + SIZE / 2, (64, 48))
+    assert out.mask.shape == (64, 48)
+
+
+def test_output_is_the_protocol_pair_with_alpha_and_views():
+    source, a = person(6)
+    warp = MeshWarp()
+    assert isinstance(warp, PoseTransfer)
+    out = warp(source, sample_pose(np.random.default_rng(1), SIZE, SIZE), (SIZE, SIZE))
+    rgb, mask = out
+    assert isinstance(out, PoseOutput) and len(out) == 2 and rgb.dtype == np.uint8 and mask.dtype == np.bool_
+    assert out.alpha.dtype == np.uint8 and ((out.alpha > 0) == mask).all()
+    assert 0 < (out.alpha[mask] < 255).mean() < 0.3  # a soft edge, a solid inside
+    assert out.views.source in ("front", "back", "left", "right")
+    assert warp.rig(source) is warp.rig(source)  # built once per source person
+
+
+def test_a_back_view_target_gets_no_face():
+    source, a = person(7, keypoints=straight_arms())
+    b = a.copy()
+    b[[INDEX[n] for n in ("nose", "right_eye", "left_eye")]] = np.nan
+    b[[INDEX["right_shoulder"], INDEX["left_shoulder"]]] = b[[INDEX["left_shoulder"], INDEX["right_shoulder"]]]
+    out = MeshWarp()(source, b, (SIZE, SIZE))
+    assert out.views.target == "back" and "no face" in out.views.note
+    same = MeshWarp()(source, a, (SIZE, SIZE))
+    assert same.views.agree
+
+
+def test_the_merge_blends_the_edge_by_alpha():
+    base = np.zeros((4, 4, 3), np.uint8)
+    rgb = np.full((4, 4, 3), 200, np.uint8)
+    alpha = np.array([[0, 64, 128, 255]] * 4, np.uint8)
+    out, owner = paint(base, [Layer(rgb, alpha > 0, alpha)])
+    np.testing.assert_array_equal(out[0, :, 0], [0, 50, 100, 200])
+    np.testing.assert_array_equal(owner[0], [-1, 0, 0, 0])
+    plain, _ = paint(base, [Layer(rgb, alpha > 0)])
+    np.testing.assert_array_equal(plain[0, :, 0], [0, 200, 200, 200])
