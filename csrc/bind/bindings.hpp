@@ -6,6 +6,7 @@
 namespace interorder::bind {
 
 void register_cpu(pybind11::module_& m);
+void register_fill(pybind11::module_& m);  // the PatchMatch fill (fill_bindings.cpp)
 void register_cuda(pybind11::module_& m);  // only in builds with CUDA (INTERORDER_WITH_CUDA)
 
 }  // namespace interorder::bind

@@ -6,6 +6,7 @@
 PYBIND11_MODULE(_C, m) {
   m.doc() = "interorder_rt compiled mask kernels";
   interorder::bind::register_cpu(m);
+  interorder::bind::register_fill(m);
 #ifdef INTERORDER_WITH_CUDA
   interorder::bind::register_cuda(m);
 #else

@@ -1,0 +1,98 @@
+"""Exemplar fill: a region of a frame re-synthesised from patches of the same frame.
+
+The compiled core's PatchMatch (``csrc/core/patchmatch.cpp``: Barnes et al. 2009 nearest-neighbour
+fields over an image pyramid, 7 x 7 patches, each hole pixel voted from the patches covering it)
+runs on the region of interest only: the hole's box plus a band of context, so its cost follows
+the hole, not the frame. Patches are copied only from ``source`` pixels: outside the hole and
+outside removed people for a freed background, an instance's own visible pixels for its revealed
+part. Where no whole patch fits in the source (a thin instance, a hole filling its box) the patch
+shrinks, the box widens to the frame, and OpenCV Telea is the last resort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from interorder_rt import _ext
+
+PATCH_SIZES = (7, 5, 3)  # tried in turn until some patch lies wholly in the source
+TELEA_RADIUS = 3
+
+
+@dataclass(frozen=True)
+class ExemplarOptions:
+    """Knobs of :func:`exemplar_fill` (defaults measured by ``interorder eval removal``).
+
+    ``context`` pads the hole's box by that share of its longer side (at least ``min_context``
+    pixels) to make the region the fill samples from. ``iterations`` are the search and vote
+    rounds at the coarsest pyramid level (halved per finer level); ``finest_iterations`` at full size (0: vote the upsampled field only).
+    """
+
+    context: float = 0.5
+    min_context: int = 24
+    iterations: int = 16
+    finest_iterations: int = 1
+    coarsest_side: int = 40
+    local_radius: int = 8
+    seed: int = 0
+
+
+def padded_box(mask: np.ndarray, context: float, min_context: int) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)``: ``mask``'s tight box padded by ``context`` x its longer side, in the frame."""
+    ys = np.flatnonzero(mask.any(axis=1))
+    xs = np.flatnonzero(mask.any(axis=0))
+    if ys.size == 0:
+        raise ValueError("cannot place a fill region around an empty mask")
+    pad = max(int(np.ceil(context * max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]))), min_context)
+    h, w = mask.shape
+    return max(xs[0] - pad, 0), max(ys[0] - pad, 0), min(xs[-1] + 1 + pad, w), min(ys[-1] + 1 + pad, h)
+
+
+def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions) -> np.ndarray | None:
+    core = _ext.compiled()
+    if core is None:
+        return None
+    for patch in PATCH_SIZES:
+        out = core.patchmatch_fill(
+            image, hole, source, patch_size=patch, iterations=options.iterations,
+            finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * patch),
+            local_radius=options.local_radius, seed=options.seed,
+        )
+        if out is not None:
+            return out
+    return None
+
+
+def exemplar_fill(
+    image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions = ExemplarOptions()
+) -> np.ndarray:
+    """``image`` with its ``hole`` pixels synthesised from patches of ``source`` pixels; others unchanged.
+
+    ``image`` (H, W, 3) uint8; ``hole`` and ``source`` (H, W) bool (hole pixels never serve as
+    source). Without the compiled core, or with no usable source at all, Telea fills the hole.
+    """
+    out = image.copy()
+    if not hole.any():
+        return out
+    boxes = [padded_box(hole, options.context, options.min_context), (0, 0, hole.shape[1], hole.shape[0])]
+    for x0, y0, x1, y1 in boxes:
+        region = hole[y0:y1, x0:x1]
+        filled = _patchmatch(
+            np.ascontiguousarray(image[y0:y1, x0:x1]), np.ascontiguousarray(region),
+            np.ascontiguousarray(source[y0:y1, x0:x1] & ~region), options,
+        )
+        if filled is not None:
+            out[y0:y1, x0:x1][region] = filled[region]
+            return out
+    x0, y0, x1, y1 = boxes[0]
+    region = hole[y0:y1, x0:x1]
+    known = np.ascontiguousarray(image[y0:y1, x0:x1])
+    unknown = region | ~source[y0:y1, x0:x1]
+    if unknown.all():
+        out[y0:y1, x0:x1][region] = 128
+        return out
+    out[y0:y1, x0:x1][region] = cv2.inpaint(known, unknown.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)[region]
+    return out
