@@ -1,6 +1,11 @@
-"""Content completion with MNet: the hidden part of an occluded instance, or a freed background hole.
+"""Content completion: the hidden part of an occluded instance, or a freed background hole.
 
-Both jobs share one geometry. A square box around the region of interest is cut from the frame
+Two fillers, chosen per job (``ContentCompletion(background=..., instance=...)``): MNet,
+described below, and the exemplar fill (``interorder_rt.compose.exemplar``: PatchMatch in the
+compiled core, patches copied from the same frame). ``ENGINE_FILLERS`` is what ``Engine`` uses by
+default, chosen by ``interorder eval removal`` and ``interorder eval completion`` (README).
+
+For MNet both jobs share one geometry. A square box around the region of interest is cut from the frame
 (zero outside the image) and resized to the net's S x S crop; the crop carries a classical fill
 of its unknown pixels (OpenCV Telea) and MNet predicts a better one. The frame gets the same
 classical fill at full resolution, plus MNet's correction (its fill minus the crop's classical
@@ -19,6 +24,7 @@ import numpy as np
 import torch
 
 from interorder_rt.backends import onnx_runtime
+from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
 from interorder_rt.models.mnet import MNet, mnet_input
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnet.pt"
@@ -26,6 +32,8 @@ INSTANCE_MARGIN = 0.1  # box padding around an instance's amodal box, as a share
 CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the net sees
 MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
+FILLERS = ("exemplar", "mnet")
+ENGINE_FILLERS = {"background": "exemplar", "instance": "exemplar"}  # the Engine's default, by measurement
 
 
 @dataclass(frozen=True)
@@ -172,22 +180,35 @@ def _check_mask(name: str, mask: np.ndarray, image: np.ndarray, stacked: bool = 
 
 
 class ContentCompletion:
-    """MNet inference: ``complete`` an occluded instance, ``fill_background`` under a removed one.
+    """Completion stage: ``complete`` an occluded instance, ``fill_background`` under a removed one.
 
-    ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) chooses what runs the net, as for
-    ``OrderRecovery``; ``self.backend`` says which one was taken. ``threads`` sets ONNX Runtime's
-    threads (None: ``min(4, torch.get_num_threads())``); torch runs on the caller's setting.
+    ``background`` and ``instance`` choose the filler of each job: ``"exemplar"`` (PatchMatch,
+    ``exemplar`` sets its :class:`ExemplarOptions`) or ``"mnet"``. MNet's weights load only when
+    a job uses it. ``backend`` (``"auto"``, ``"torch"`` or ``"onnxruntime"``) chooses what runs
+    the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken. ``threads`` sets
+    ONNX Runtime's threads (None: ``min(4, torch.get_num_threads())``); torch runs on the caller's
+    setting.
     """
 
     def __init__(
         self, weights: str | Path | None = None, device: str = "cpu", *, backend: str = "auto",
-        threads: int | None = None,
+        threads: int | None = None, background: str = "mnet", instance: str = "mnet",
+        exemplar: ExemplarOptions = ExemplarOptions(),
     ) -> None:
+        for job, filler in (("background", background), ("instance", instance)):
+            if filler not in FILLERS:
+                raise ValueError(f"{job} filler must be one of {FILLERS}, got {filler!r}")
+        self.background, self.instance, self.exemplar = background, instance, exemplar
         self.device = torch.device(device)
         self.backend = onnx_runtime.resolve_backend(backend, self.device)
-        self.net = MNet.from_checkpoint(DEFAULT_WEIGHTS if weights is None else weights).to(self.device)
-        self.crop_size = self.net.config.crop_size
+        self.net: MNet | None = None
         self._onnx: onnx_runtime.OnnxRuntimeModel | None = None
+        if "mnet" in (background, instance):
+            self._load_net(DEFAULT_WEIGHTS if weights is None else weights, threads)
+
+    def _load_net(self, weights: str | Path, threads: int | None) -> None:
+        self.net = MNet.from_checkpoint(weights).to(self.device)
+        self.crop_size = self.net.config.crop_size
         if self.backend == "onnxruntime":
             plane, colour = torch.zeros(1, 1, self.crop_size, self.crop_size), torch.zeros(1, 3, self.crop_size, self.crop_size)
             example = mnet_input(colour, plane, plane, colour)
@@ -212,7 +233,7 @@ class ContentCompletion:
         """Batched :meth:`complete` of N instances of one frame, (N, H, W, 3) uint8.
 
         Output n is ``image`` with instance n's hidden part filled; the N completions are
-        independent (one net call for all of them).
+        independent (with MNet, one net call for all of them).
         """
         _check_image(image)
         _check_mask("visible", visible, image, stacked=True)
@@ -227,6 +248,10 @@ class ContentCompletion:
         todo = [n for n in range(len(holes)) if holes[n].any()]
         if not todo:
             return out
+        if self.instance == "exemplar":
+            for n in todo:  # an instance's hidden part is made of its own visible pixels only
+                out[n] = exemplar_fill(image, holes[n], visible[n], self._instance_options())
+            return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
         crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
         for n, box, correction in zip(todo, boxes, self._corrections(crops)):
@@ -234,12 +259,24 @@ class ContentCompletion:
             out[n] = paste_correction(image, base, correction, box, holes[n])
         return out
 
-    def fill_background(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        """Fill the ``hole`` with background continued from around it; other pixels unchanged."""
+    def _instance_options(self) -> ExemplarOptions:
+        """The instance's box is its context: a small band around it only."""
+        return ExemplarOptions(**{**self.exemplar.__dict__, "context": INSTANCE_MARGIN, "min_context": 4})
+
+    def fill_background(self, image: np.ndarray, hole: np.ndarray, avoid: np.ndarray | None = None) -> np.ndarray:
+        """Fill the ``hole`` with background continued from around it; other pixels unchanged.
+
+        ``avoid`` (H, W) bool marks pixels the fill must not copy from (other people, what the
+        removed people covered); the exemplar fill honours it, MNet sees them as context.
+        """
         _check_image(image)
         _check_mask("hole", hole, image)
+        if avoid is not None:
+            _check_mask("avoid", avoid, image)
         if not hole.any():
             return image.copy()
+        if self.background == "exemplar":
+            return exemplar_fill(image, hole, ~hole if avoid is None else ~(hole | avoid), self.exemplar)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
         base = box_fill(image, ~hole, box)

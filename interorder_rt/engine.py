@@ -9,7 +9,9 @@ with each new person in its predecessor's slot (``interorder_rt.compose``).
 
 from __future__ import annotations
 
+import inspect
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Iterable, Iterator
@@ -19,9 +21,14 @@ import numpy as np
 from interorder_rt.compose import (
     Layer,
     OrderSmoother,
+    BackgroundMemory,
     RemovalPlan,
+    disjoint_for_order,
+    give_to_front,
+    grow_targets,
     merge_layering,
     merge_transfer,
+    overlapping_pairs,
     paint,
     plan_removal,
     with_joint_evidence,
@@ -62,14 +69,22 @@ class Engine:
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
     person (``interorder_rt.compose.layering`` explains why). 0 trusts every recovered relation.
+
+    ``removal_margin`` grows each replaced person's region by that share of its box height (at
+    least 2 pixels; 0: no margin) before removal, never into an instance in front of it
+    (``compose.grow_targets``): real masks are a pixel or two loose. Overlapping masks are legal
+    (``compose.overlap`` gives the rule; the first such frame warns once); the result's
+    ``reassigned`` says which pixels moved to the front instance.
     """
 
     def __init__(
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
-        *, min_evidence: float = 2e-4, backend: str = "auto",
+        *, min_evidence: float = 2e-4, backend: str = "auto", removal_margin: float = 0.01,
     ) -> None:
         if min_evidence < 0:
             raise ValueError(f"min_evidence must be non-negative, got {min_evidence}")
+        if not 0 <= removal_margin < 1:
+            raise ValueError(f"removal_margin must be a share of the person's height in [0, 1), got {removal_margin}")
         if pose is not None and not isinstance(pose, PoseTransfer):
             raise TypeError(f"pose must implement PoseTransfer (a __call__), got {type(pose).__name__}")
         if order is None:
@@ -81,14 +96,16 @@ class Engine:
 
             pose = PartWarp()
         if completion is None:
-            from interorder_rt.completion import ContentCompletion
+            from interorder_rt.completion import ENGINE_FILLERS, ContentCompletion
 
-            completion = ContentCompletion(device=device, backend=backend)
+            completion = ContentCompletion(device=device, backend=backend, **ENGINE_FILLERS)
         self.order = order
         self.pose = pose
         self.completion = completion
         self.min_evidence = float(min_evidence)
+        self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
+        self._warned_overlap = False
 
     def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
         """Set the person to transfer (computed once, reused for every frame).
@@ -141,15 +158,20 @@ class Engine:
         return self._merge(frame, order, watch)
 
     def stream(
-        self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4
+        self, frames: Iterable[Frame | dict], *, alpha: float = 0.3, margin: float = 2e-4,
+        memory: str | None = "static",
     ) -> Iterator[TransferResult]:
         """Transfer the source into each frame of a sequence, with a temporally stable order.
 
         Frames carry ``instance_ids`` to match instances across frames (otherwise the index is the
         id). ``alpha`` and ``margin`` tune the smoothing (``interorder_rt.compose.OrderSmoother``).
+        ``memory`` fills freed background that earlier frames showed from a background memory
+        (``compose.BackgroundMemory``): ``"static"`` for a still camera, ``"homography"`` for a
+        moving one, None to synthesise every freed pixel.
         """
         self._require_source()
         smoother = OrderSmoother(alpha=alpha, margin=margin)
+        background = BackgroundMemory(memory) if memory is not None else None
         for item in frames:
             watch = _Stopwatch()
             frame = (item if isinstance(item, Frame) else Frame(**item)).checked()
@@ -159,7 +181,7 @@ class Engine:
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            yield self._merge(frame, order, watch)
+            yield self._merge(frame, order, watch, background)
 
     def _require_source(self) -> None:
         if self.source is None:
@@ -174,22 +196,41 @@ class Engine:
         return replace(order, layering=merge_layering(order, frame.targets, min_pixels))
 
     def _recover_order(self, frame: Frame, maskset: MaskSet | None = None) -> OrderResult:
-        result = self.order(maskset or MaskSet(frame.masks), frame.image, amodal=True)
+        maskset = maskset or MaskSet(frame.masks)
+        pairs = overlapping_pairs(maskset)
+        if pairs:
+            if not self._warned_overlap:
+                self._warned_overlap = True
+                warnings.warn(
+                    f"instance masks overlap ({len(pairs)} pair(s) in this frame): their shared pixels go to the "
+                    "front instance once the order is known (result.reassigned); further overlaps are not reported",
+                    stacklevel=3,
+                )
+            recover = lambda pair: self.order(pair, frame.image, amodal=False)  # noqa: E731
+            maskset = MaskSet(disjoint_for_order(frame.masks, pairs, recover))
+        result = self.order(maskset, frame.image, amodal=True)
         if result.amodal is None:
             raise TypeError(f"{type(self.order).__name__} returned no amodal masks although amodal=True was asked")
         return result
 
-    def _merge(self, frame: Frame, order: OrderResult, watch: _Stopwatch) -> TransferResult:
-        """Pose, completion and painting of one checked frame under a known order (timed)."""
-        image, modal, targets = frame.image, frame.masks, frame.targets
+    def _merge(
+        self, frame: Frame, order: OrderResult, watch: _Stopwatch, memory: BackgroundMemory | None = None
+    ) -> TransferResult:
+        """Pose, completion and painting of one checked frame under a known order (timed).
+
+        ``memory`` (in a stream) fills what earlier frames showed of the freed background first.
+        """
+        image, targets = frame.image, frame.targets
         size = image.shape[:2]
+        owned, reassigned = give_to_front(frame.masks, order.layering)
+        modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
             people = {t: Layer(*self.pose(self.source, kp, size)) for t, kp in zip(targets, frame.keypoints)}
         with watch.stage("completion"):
-            amodal = order.amodal | modal
+            amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
             completed = self._complete_revealed(image, modal, plan)
-            background = self._fill_background(image, order.layering, plan, completed)
+            background = self._fill_background(image, modal, order.layering, plan, completed, memory)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -203,6 +244,7 @@ class Engine:
             person_masks=np.array([people[t].mask for t in targets], dtype=bool).reshape(-1, *size),
             visible_person_masks=np.array([visible[t] for t in targets], dtype=bool).reshape(-1, *size),
             timings=StageTimings(**timings, total=total),
+            reassigned=reassigned,
         )
 
     def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
@@ -216,16 +258,26 @@ class Engine:
         return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
 
     def _fill_background(
-        self, image: np.ndarray, layering: np.ndarray, plan: RemovalPlan, completed: dict[int, np.ndarray]
+        self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
+        completed: dict[int, np.ndarray], memory: BackgroundMemory | None,
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
         Revealed content goes in first so that the background filler sees no pixel of the
-        removed people as context.
+        removed people as context; the filler copies from no instance (``avoid``) where it can.
         """
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
         staged = paint(image, revealed)[0] if revealed else image
-        return self.completion.fill_background(staged, plan.background) if plan.background.any() else staged
+        people = modal.any(axis=0)
+        hole = plan.background
+        if memory is not None:
+            memory.update(image, people)
+            staged, hole = memory.recall(staged, hole)
+        if not hole.any():
+            return staged
+        if "avoid" in inspect.signature(self.completion.fill_background).parameters:
+            return self.completion.fill_background(staged, hole, avoid=people)
+        return self.completion.fill_background(staged, hole)
 
 
 def _frame_from(frame: Frame | None, fields: dict[str, Any]) -> Frame:
