@@ -250,7 +250,7 @@ class ContentCompletion:
             return out
         if self.instance == "exemplar":
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
-                out[n] = exemplar_fill(image, holes[n], visible[n], self._instance_options())
+                out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
         crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
@@ -276,7 +276,7 @@ class ContentCompletion:
         if not hole.any():
             return image.copy()
         if self.background == "exemplar":
-            return exemplar_fill(image, hole, ~hole if avoid is None else ~(hole | avoid), self.exemplar)
+            return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
         base = box_fill(image, ~hole, box)

@@ -8,6 +8,7 @@
 #include "../core/patchmatch.hpp"
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "fill_options.hpp"
 
 namespace interorder::bind {
 namespace {
@@ -25,17 +26,6 @@ const uint8_t* plane(const py::handle& obj, const char* name, py::ssize_t h, py:
   }
   if (!(arr.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
   return static_cast<const uint8_t*>(arr.data());
-}
-
-FillOptions options_from(int patch_size, int iterations, int finest_iterations, int coarsest_side, int local_radius,
-                         uint32_t seed) {
-  if (patch_size < 3 || patch_size % 2 == 0) {
-    throw py::value_error("patch_size must be odd and >= 3, got " + std::to_string(patch_size));
-  }
-  if (iterations < 1 || finest_iterations < 0) throw py::value_error("iterations must be >= 1 and finest_iterations >= 0");
-  if (coarsest_side < 2 * patch_size) throw py::value_error("coarsest_side must be at least 2 * patch_size");
-  if (local_radius < 1) throw py::value_error("local_radius must be >= 1");
-  return {patch_size, iterations, finest_iterations, coarsest_side, local_radius, seed};
 }
 
 py::object fill(const py::handle& image_obj, const py::handle& hole_obj, const py::handle& source_obj, int patch_size,
@@ -61,7 +51,7 @@ py::object fill(const py::handle& image_obj, const py::handle& hole_obj, const p
 
 void register_fill(py::module_& m) {
   m.def("patchmatch_fill", &fill, py::arg("image"), py::arg("hole"), py::arg("source"), py::arg("patch_size") = 7,
-        py::arg("iterations") = 16, py::arg("finest_iterations") = 1, py::arg("coarsest_side") = 40,
+        py::arg("iterations") = 8, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
         py::arg("local_radius") = 8, py::arg("seed") = 0,
         "Exemplar (PatchMatch) fill of the hole pixels of an (H, W, 3) uint8 image from patches lying wholly in "
         "`source`; a new image, or None when no such patch exists.");

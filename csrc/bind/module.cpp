@@ -9,6 +9,7 @@ PYBIND11_MODULE(_C, m) {
   interorder::bind::register_fill(m);
 #ifdef INTERORDER_WITH_CUDA
   interorder::bind::register_cuda(m);
+  interorder::bind::register_fill_cuda(m);
 #else
   m.attr("cuda_compiled") = false;
 #endif

@@ -31,10 +31,10 @@ class ExemplarOptions:
     rounds at the coarsest pyramid level (halved per finer level); ``finest_iterations`` at full size (0: vote the upsampled field only).
     """
 
-    context: float = 0.5
+    context: float = 0.25
     min_context: int = 24
-    iterations: int = 16
-    finest_iterations: int = 1
+    iterations: int = 8
+    finest_iterations: int = 0
     coarsest_side: int = 40
     local_radius: int = 8
     seed: int = 0
@@ -67,32 +67,67 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options
 
 
 def exemplar_fill(
-    image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions = ExemplarOptions()
+    image: np.ndarray, hole: np.ndarray, *, source: np.ndarray | None = None, avoid: np.ndarray | None = None,
+    options: ExemplarOptions = ExemplarOptions(),
 ) -> np.ndarray:
-    """``image`` with its ``hole`` pixels synthesised from patches of ``source`` pixels; others unchanged.
+    """``image`` with its ``hole`` pixels synthesised from patches of the same image; others unchanged.
 
-    ``image`` (H, W, 3) uint8; ``hole`` and ``source`` (H, W) bool (hole pixels never serve as
-    source). Without the compiled core, or with no usable source at all, Telea fills the hole.
+    ``image`` (H, W, 3) uint8; ``hole`` (H, W) bool. Patches come from ``source`` pixels (default:
+    every pixel not in ``avoid``); hole pixels never serve. Without the compiled core, or with no
+    usable source at all, OpenCV Telea fills the hole from the source pixels around it.
     """
     out = image.copy()
     if not hole.any():
         return out
-    boxes = [padded_box(hole, options.context, options.min_context), (0, 0, hole.shape[1], hole.shape[0])]
+    h, w = hole.shape
+    boxes = [padded_box(hole, options.context, options.min_context), (0, 0, w, h)]
     for x0, y0, x1, y1 in boxes:
-        region = hole[y0:y1, x0:x1]
-        filled = _patchmatch(
-            np.ascontiguousarray(image[y0:y1, x0:x1]), np.ascontiguousarray(region),
-            np.ascontiguousarray(source[y0:y1, x0:x1] & ~region), options,
-        )
+        region = np.ascontiguousarray(hole[y0:y1, x0:x1])
+        allowed = _source_in(source, avoid, region, (x0, y0, x1, y1))
+        filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options)
         if filled is not None:
             out[y0:y1, x0:x1][region] = filled[region]
             return out
     x0, y0, x1, y1 = boxes[0]
     region = hole[y0:y1, x0:x1]
-    known = np.ascontiguousarray(image[y0:y1, x0:x1])
-    unknown = region | ~source[y0:y1, x0:x1]
+    unknown = ~_source_in(source, avoid, region, boxes[0])
     if unknown.all():
         out[y0:y1, x0:x1][region] = 128
         return out
+    known = np.ascontiguousarray(image[y0:y1, x0:x1])
     out[y0:y1, x0:x1][region] = cv2.inpaint(known, unknown.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)[region]
     return out
+
+
+def _source_in(source: np.ndarray | None, avoid: np.ndarray | None, region: np.ndarray,
+               box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels of ``box`` patches may come from: ``source`` (or not ``avoid``), never the hole."""
+    x0, y0, x1, y1 = box
+    allowed = ~region
+    if source is not None:
+        allowed &= source[y0:y1, x0:x1]
+    if avoid is not None:
+        allowed &= ~avoid[y0:y1, x0:x1]
+    return allowed
+
+
+def patchmatch_cuda(
+    image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions = ExemplarOptions(),
+    patch_size: int = PATCH_SIZES[0], device: int = 0,
+) -> np.ndarray | None:
+    """The compiled core's CUDA PatchMatch on host arrays (copied to ``device`` and back): the
+    same pixels as the CPU kernel (``_C.patchmatch_fill``), or None when no patch fits the source.
+    RuntimeError when no CUDA kernels or GPU are usable."""
+    core = _ext.require_cuda()
+    h, w = hole.shape
+    buffers = []
+    for array, typestr in ((image, "|u1"), (hole.astype(np.uint8), "|u1"), (source.astype(np.uint8), "|u1")):
+        buffer = core.DeviceBuffer(list(array.shape), typestr, device)
+        buffer.copy_from(np.ascontiguousarray(array))
+        buffers.append(buffer)
+    filled = core.cuda_patchmatch_fill(
+        buffers[0].ptr, buffers[1].ptr, buffers[2].ptr, h, w, patch_size=patch_size, iterations=options.iterations,
+        finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * patch_size),
+        local_radius=options.local_radius, seed=options.seed, device=device,
+    )
+    return buffers[0].to_numpy() if filled else None
