@@ -33,7 +33,9 @@ CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the ne
 MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
 FILLERS = ("exemplar", "mnet")
-ENGINE_FILLERS = {"background": "exemplar", "instance": "exemplar"}  # the Engine's default, by measurement
+# The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
+# (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
+ENGINE_FILLERS = {"background": "exemplar", "instance": "mnet"}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ the background photo:
   the truth, pooled over all cases: 1 is as textured as the truth, a smear is near 0.
 
 Rows: OpenCV Telea and Navier-Stokes (radius 3) over the same grown region the new default
-removes, the engine as it shipped before (MNet fill, no removal margin), and the new default.
+removes, the engine as it shipped before (MNet fill, no removal margin), the same with the new
+removal margin (the fill alone compared), and the new default.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 from interorder_rt.eval.image_metrics import ssim
 
 BACKGROUNDS = ("rocket.jpg", "coffee.png", "chelsea.png", "brick.png", "grass.png", "gravel.png", "motorcycle_left.png")
-METHODS = ("telea", "navier-stokes", "previous default", "new default")
+METHODS = ("telea", "navier-stokes", "previous default", "previous + margin", "new default")
 PASTE_GROWTH = 2  # pixels the pasted region extends past the given mask
 SCORE_GROWTH = 3  # pixels the scored hole extends past the given mask
 MIN_PERSON_AREA = 2500  # annotated pixels; smaller people say little
@@ -207,10 +208,12 @@ def removers(device: str = "cpu") -> dict[str, Callable[[Case], np.ndarray]]:
     from interorder_rt.engine import Engine
 
     margin = Engine.__init__.__kwdefaults__["removal_margin"]
+    previous = ContentCompletion(device=device)  # MNet for both jobs, as shipped before
     return {
         "telea": _inpaint_remover(cv2.INPAINT_TELEA, margin),
         "navier-stokes": _inpaint_remover(cv2.INPAINT_NS, margin),
-        "previous default": _engine_remover(completion=ContentCompletion(device=device), removal_margin=0.0, device=device),
+        "previous default": _engine_remover(completion=previous, removal_margin=0.0, device=device),
+        "previous + margin": _engine_remover(completion=previous, device=device),
         "new default": _engine_remover(device=device),
     }
 
