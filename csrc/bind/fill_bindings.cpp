@@ -51,7 +51,7 @@ py::object fill(const py::handle& image_obj, const py::handle& hole_obj, const p
 
 void register_fill(py::module_& m) {
   m.def("patchmatch_fill", &fill, py::arg("image"), py::arg("hole"), py::arg("source"), py::arg("patch_size") = 7,
-        py::arg("iterations") = 8, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
+        py::arg("iterations") = 6, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
         py::arg("local_radius") = 8, py::arg("seed") = 0,
         "Exemplar (PatchMatch) fill of the hole pixels of an (H, W, 3) uint8 image from patches lying wholly in "
         "`source`; a new image, or None when no such patch exists.");

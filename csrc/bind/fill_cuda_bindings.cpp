@@ -34,7 +34,7 @@ void register_fill_cuda(py::module_& m) {
                                      reinterpret_cast<cuda::Stream>(stream));
       },
       py::arg("rgb"), py::arg("hole"), py::arg("source"), py::arg("height"), py::arg("width"), py::arg("patch_size") = 7,
-      py::arg("iterations") = 8, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
+      py::arg("iterations") = 6, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
       py::arg("local_radius") = 8, py::arg("seed") = 0, py::arg("device") = 0, py::arg("stream") = 0,
       "PatchMatch fill of a device (H, W, 3) uint8 image in place from device (H, W) uint8 hole / source planes; "
       "False when no patch lies wholly in the source (the image is then unchanged).");

@@ -11,7 +11,7 @@ namespace interorder {
 
 struct FillOptions {
   int patch_size = 7;      // odd side of the square patches
-  int iterations = 8;         // search + vote rounds at the coarsest level; halved per finer level
+  int iterations = 6;         // search + vote rounds at the coarsest level; halved per finer level
   int finest_iterations = 0;  // rounds at the full-size level; 0: its upsampled field is only voted
   int coarsest_side = 40;  // the pyramid stops once the longer side would drop below this
   int local_radius = 8;    // random-search radius at every level but the coarsest, in pixels

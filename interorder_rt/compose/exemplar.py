@@ -33,7 +33,7 @@ class ExemplarOptions:
 
     context: float = 0.25
     min_context: int = 24
-    iterations: int = 8
+    iterations: int = 6
     finest_iterations: int = 0
     coarsest_side: int = 40
     local_radius: int = 8
