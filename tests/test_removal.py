@@ -229,3 +229,22 @@ def _exemplar():
     from interorder_rt.completion import ContentCompletion
 
     return ContentCompletion(background="exemplar", instance="exemplar")
+
+
+def test_engine_stream_forgets_the_background_at_a_camera_cut():
+    from interorder_rt.engine import Engine
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
+
+    shot_a, shot_b = textured(64, 96, 4), np.full((64, 96, 3), 60, np.uint8)
+    engine = Engine(order=_single_order(), pose=_Nobody(), completion=_exemplar())
+    engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    masks = [box(64, 96, 10, 60, 10, 30), box(64, 96, 10, 60, 40, 60), box(64, 96, 10, 60, 10, 30)]
+    shots = [shot_a, shot_a, shot_b]  # the camera cuts before the last frame
+    frames = []
+    for shot, mask in zip(shots, masks):
+        frame = shot.copy()
+        frame[mask] = (255, 0, 255)
+        frames.append({"image": frame, "masks": mask[None], "target": 0, "keypoints": _STAND_IN_KEYPOINTS})
+    last = list(engine.stream(frames))[-1]
+    hole = masks[2]
+    assert np.abs(last.image[hole].astype(int) - 60).max() <= 1  # from the new shot, nothing of shot A

@@ -43,9 +43,9 @@ class ExemplarOptions:
 def padded_box(mask: np.ndarray, context: float, min_context: int) -> tuple[int, int, int, int]:
     """``(x0, y0, x1, y1)``: ``mask``'s tight box padded by ``context`` x its longer side, in the frame."""
     ys = np.flatnonzero(mask.any(axis=1))
-    xs = np.flatnonzero(mask.any(axis=0))
     if ys.size == 0:
         raise ValueError("cannot place a fill region around an empty mask")
+    xs = np.flatnonzero(mask[ys[0] : ys[-1] + 1].any(axis=0))
     pad = max(int(np.ceil(context * max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]))), min_context)
     h, w = mask.shape
     return max(xs[0] - pad, 0), max(ys[0] - pad, 0), min(xs[-1] + 1 + pad, w), min(ys[-1] + 1 + pad, h)
