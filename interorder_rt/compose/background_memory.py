@@ -78,7 +78,7 @@ class BackgroundMemory:
         if not fill.any():
             return image, hole
         out = image.copy()
-        out[y0:y1, x0:x1][fill] = view[fill]
+        np.copyto(out[y0:y1, x0:x1], view, where=fill[..., None])  # much faster than a boolean index
         rest = hole.copy()
         rest[y0:y1, x0:x1] &= ~fill
         return out, rest

@@ -86,7 +86,7 @@ def exemplar_fill(
         allowed = _source_in(source, avoid, region, (x0, y0, x1, y1))
         filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options)
         if filled is not None:
-            out[y0:y1, x0:x1][region] = filled[region]
+            np.copyto(out[y0:y1, x0:x1], filled, where=region[..., None])
             return out
     x0, y0, x1, y1 = boxes[0]
     region = hole[y0:y1, x0:x1]
