@@ -16,7 +16,7 @@ Training (``training/mnet``) builds its crops with the same functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -263,7 +263,7 @@ class ContentCompletion:
 
     def _instance_options(self) -> ExemplarOptions:
         """The instance's box is its context: a small band around it only."""
-        return ExemplarOptions(**{**self.exemplar.__dict__, "context": INSTANCE_MARGIN, "min_context": 4})
+        return replace(self.exemplar, context=INSTANCE_MARGIN, min_context=4)
 
     def fill_background(self, image: np.ndarray, hole: np.ndarray, avoid: np.ndarray | None = None) -> np.ndarray:
         """Fill the ``hole`` with background continued from around it; other pixels unchanged.
