@@ -10,8 +10,10 @@ with each new person in its predecessor's slot (``interorder_rt.compose``).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Iterable, Iterator
@@ -22,9 +24,14 @@ from interorder_rt.bad_frames import FrameError, FrameInput, check_policy, handl
 from interorder_rt.compose import (
     Layer,
     OrderSmoother,
+    BackgroundMemory,
     RemovalPlan,
+    disjoint_for_order,
+    give_to_front,
+    grow_targets,
     merge_layering,
     merge_transfer,
+    overlapping_pairs,
     paint,
     plan_removal,
     with_joint_evidence,
@@ -75,13 +82,21 @@ class Engine:
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
     person (``interorder_rt.compose.layering`` explains why). 0 trusts every recovered relation.
+
+    ``removal_margin`` grows each replaced person's region by that share of its box height (at
+    least 2 pixels; 0: no margin) before removal, never into an instance in front of it
+    (``compose.grow_targets``): real masks are a pixel or two loose. Overlapping masks are legal
+    (``compose.overlap`` gives the rule; the first such frame warns once); the result's
+    ``reassigned`` says which pixels moved to the front instance.
     """
 
     def __init__(
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
-        *, min_evidence: float = 2e-4, backend: str = "auto",
+        *, min_evidence: float = 2e-4, backend: str = "auto", removal_margin: float = 0.01,
     ) -> None:
         min_evidence = check_share(min_evidence, "min_evidence")
+        if not 0 <= removal_margin < 1:
+            raise ValueError(f"removal_margin must be a share of the person's height in [0, 1), got {removal_margin}")
         if order is not None:
             check_stage(order, "order")
         if completion is not None:
@@ -97,15 +112,17 @@ class Engine:
 
             pose = MeshWarp()
         if completion is None:
-            from interorder_rt.completion import ContentCompletion
+            from interorder_rt.completion import ENGINE_FILLERS, ContentCompletion
 
-            completion = ContentCompletion(device=device, backend=backend)
+            completion = ContentCompletion(device=device, backend=backend, **ENGINE_FILLERS)
         self.order = order
         self.pose = pose
         self.completion = completion
         self.min_evidence = float(min_evidence)
+        self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
         self.device, self._stream = _engine_stream(device)
+        self._warned_overlap = False
 
     def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
         """Set the person to transfer (computed once, reused for every frame).
@@ -165,7 +182,7 @@ class Engine:
 
     def stream(
         self, frames: Iterable[Frame | dict | FrameInput], *, alpha: float = 0.3, margin: float = 2e-4,
-        on_error: str = "raise", follow: bool = False,
+        on_error: str = "raise", follow: bool = False, memory: str | None = "static",
     ) -> Iterator[TransferResult]:
         """Transfer the source into each frame of a sequence, with a temporally stable order.
 
@@ -176,12 +193,16 @@ class Engine:
         naming it, ``"skip"`` it, or ``"pass"`` its image through (``interorder_rt.bad_frames``).
         ``follow``: each frame's targets are candidates; one person, followed by id, is replaced
         (``interorder_rt.track.TargetFollower``).
+        ``memory`` fills freed background that earlier frames showed from a background memory
+        (``compose.BackgroundMemory``): ``"static"`` for a still camera, ``"homography"`` for a
+        moving one, None to synthesise every freed pixel.
         """
         self._require_source()
         check_policy(on_error)
         smoother = OrderSmoother(alpha=alpha, margin=margin)
         tracker = InstanceTracker()
         follower = TargetFollower() if follow else None
+        background_memory = BackgroundMemory(memory) if memory is not None else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -194,7 +215,7 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker, follower)
+                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -203,7 +224,8 @@ class Engine:
             yield result
 
     def _stream_frame(
-        self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None
+        self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
+        memory: BackgroundMemory | None,
     ) -> TransferResult:
         watch = _Stopwatch()
         given = item if isinstance(item, Frame) else Frame(**item)
@@ -223,7 +245,7 @@ class Engine:
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            return _like_input(self._merge(frame, order, watch), given)
+            return _like_input(self._merge(frame, order, watch, memory), given)
 
     def _on_stream(self):
         """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""
@@ -246,23 +268,42 @@ class Engine:
         return replace(order, layering=merge_layering(order, frame.targets, min_pixels))
 
     def _recover_order(self, frame: Frame, maskset: MaskSet | None = None) -> OrderResult:
-        result = self.order(maskset or MaskSet(frame.masks), frame.image, amodal=True)
+        maskset = maskset or MaskSet(frame.masks)
+        pairs = overlapping_pairs(maskset)
+        if pairs:
+            if not self._warned_overlap:
+                self._warned_overlap = True
+                warnings.warn(
+                    f"instance masks overlap ({len(pairs)} pair(s) in this frame): their shared pixels go to the "
+                    "front instance once the order is known (result.reassigned); further overlaps are not reported",
+                    stacklevel=3,
+                )
+            recover = lambda pair: self.order(pair, frame.image, amodal=False)  # noqa: E731
+            maskset = MaskSet(disjoint_for_order(frame.masks, pairs, recover))
+        result = self.order(maskset, frame.image, amodal=True)
         if result.amodal is None:
             raise TypeError(f"{type(self.order).__name__} returned no amodal masks although amodal=True was asked")
         return result
 
-    def _merge(self, frame: Frame, order: OrderResult, watch: _Stopwatch) -> TransferResult:
-        """Pose, completion and painting of one checked frame under a known order (timed)."""
-        image, modal, targets = frame.image, frame.masks, frame.targets
+    def _merge(
+        self, frame: Frame, order: OrderResult, watch: _Stopwatch, memory: BackgroundMemory | None = None
+    ) -> TransferResult:
+        """Pose, completion and painting of one checked frame under a known order (timed).
+
+        ``memory`` (in a stream) fills what earlier frames showed of the freed background first.
+        """
+        image, targets = frame.image, frame.targets
         size = image.shape[:2]
+        owned, reassigned = give_to_front(frame.masks, order.layering)
+        modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
             people = {t: Layer(out[0], out[1], alpha_of(out)) for t, out in moved.items()}
         with watch.stage("completion"):
-            amodal = order.amodal | modal
+            amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
             completed = self._complete_revealed(image, modal, plan)
-            background = self._fill_background(image, order.layering, plan, completed)
+            background = self._fill_background(image, modal, order.layering, plan, completed, memory)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -277,6 +318,7 @@ class Engine:
             visible_person_masks=np.array([visible[t] for t in targets], dtype=bool).reshape(-1, *size),
             timings=StageTimings(**timings, total=total),
             instance_ids=tuple(frame.instance_ids or ()),
+            reassigned=reassigned,
         )
 
     def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
@@ -290,16 +332,26 @@ class Engine:
         return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
 
     def _fill_background(
-        self, image: np.ndarray, layering: np.ndarray, plan: RemovalPlan, completed: dict[int, np.ndarray]
+        self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
+        completed: dict[int, np.ndarray], memory: BackgroundMemory | None,
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
         Revealed content goes in first so that the background filler sees no pixel of the
-        removed people as context.
+        removed people as context; the filler copies from no instance (``avoid``) where it can.
         """
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
         staged = paint(image, revealed)[0] if revealed else image
-        return self.completion.fill_background(staged, plan.background) if plan.background.any() else staged
+        people = modal.any(axis=0)
+        hole = plan.background
+        if memory is not None:
+            memory.update(image, people)
+            staged, hole = memory.recall(staged, hole)
+        if not hole.any():
+            return staged
+        if "avoid" in inspect.signature(self.completion.fill_background).parameters:
+            return self.completion.fill_background(staged, hole, avoid=people)
+        return self.completion.fill_background(staged, hole)
 
 
 def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:

@@ -32,6 +32,8 @@ class TransferResult:
     ``targets[k]`` is the replaced instance whose slot the k-th transferred person took;
     ``person_rgb[k]``/``person_masks[k]`` are that person as the pose stage rendered it (full
     silhouette, frame coordinates), ``visible_person_masks[k]`` the part left visible in ``image``.
+    ``reassigned`` (N, H, W) marks the pixels each input mask shared with an instance in front of
+    it and gave up to that instance (all False when no masks overlap).
     """
 
     image: np.ndarray  # (H, W, 3) uint8, the merged frame
@@ -44,6 +46,7 @@ class TransferResult:
     timings: StageTimings
     instance_ids: tuple[int, ...] = ()  # each instance's id in a stream (given or tracked)
     error: str | None = None  # a stream's frame passed through unchanged: why (interorder_rt.bad_frames)
+    reassigned: np.ndarray | None = None  # (N, H, W) bool
 
     @property
     def person_mask(self) -> np.ndarray:

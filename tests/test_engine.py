@@ -9,7 +9,7 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from interorder_rt.compose import joint_occluders
+from interorder_rt.compose import grow_targets, joint_occluders
 from interorder_rt.engine import Engine
 from interorder_rt.frame import Frame
 from interorder_rt.keypoints import INDEX
@@ -72,8 +72,9 @@ def test_run_end_to_end(ready, pair):
     assert result.order.order.shape == (ref.n, ref.n) and sorted(result.order.layering) == list(range(ref.n))
     assert result.amodal.shape == ref.modal.shape and (result.amodal >= ref.modal).all()
     assert result.targets == (y,) and result.person_masks.shape == (1, SIZE, SIZE) and result.person_mask.any()
-    # Only the old person's pixels and the new person's may change.
-    untouched = ~(ref.modal[y] | result.person_mask)
+    # Only the old person's pixels (grown by the removal margin) and the new person's may change.
+    removed = grow_targets(ref.modal, result.order.layering, [y], ready.removal_margin)[y]
+    untouched = ~(removed | result.person_mask)
     np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
     timings = result.timings.as_dict()
     assert all(ms > 0 for ms in timings.values())
@@ -115,7 +116,8 @@ def test_several_people_replaced_in_one_frame(ready):
         assert result.visible_person_masks[k].any()
         shown = result.visible_person_masks[k] & fully_covered(ready, ref.instances[people[k]].keypoints, (SIZE,) * 2)
         np.testing.assert_array_equal(result.image[shown], result.person_rgb[k][shown])
-    untouched = ~(np.logical_or.reduce(ref.modal[people]) | result.person_mask)
+    removed = grow_targets(ref.modal, result.order.layering, people, ready.removal_margin)[people].any(axis=0)
+    untouched = ~(removed | result.person_mask)
     np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
 
 

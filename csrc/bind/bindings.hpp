@@ -6,8 +6,10 @@
 namespace interorder::bind {
 
 void register_cpu(pybind11::module_& m);
+void register_fill(pybind11::module_& m);  // the PatchMatch fill (fill_bindings.cpp)
 void register_cuda(pybind11::module_& m);  // only in builds with CUDA (INTERORDER_WITH_CUDA)
 void register_raster(pybind11::module_& m);
 void register_raster_cuda(pybind11::module_& m);  // only in builds with CUDA
+void register_fill_cuda(pybind11::module_& m);  // likewise (fill_cuda_bindings.cpp)
 
 }  // namespace interorder::bind

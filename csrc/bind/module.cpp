@@ -7,9 +7,11 @@ PYBIND11_MODULE(_C, m) {
   m.doc() = "interorder_rt compiled mask kernels";
   interorder::bind::register_cpu(m);
   interorder::bind::register_raster(m);
+  interorder::bind::register_fill(m);
 #ifdef INTERORDER_WITH_CUDA
   interorder::bind::register_cuda(m);
   interorder::bind::register_raster_cuda(m);
+  interorder::bind::register_fill_cuda(m);
 #else
   m.attr("cuda_compiled") = false;
 #endif

@@ -13,7 +13,8 @@ import json
 from interorder_rt.eval.methods import METHOD_NAMES
 from interorder_rt.eval.samples import GROUND_TRUTHS
 
-EXTENSION_MODULES = ("interorder_rt.cli.eval_completion", "interorder_rt.eval.transfer", "interorder_rt.eval.pose_real")
+EXTENSION_MODULES = ("interorder_rt.cli.eval_completion", "interorder_rt.eval.transfer", "interorder_rt.eval.pose_real",
+                     "interorder_rt.eval.removal", "interorder_rt.eval.video_removal")
 
 
 def _positive_int(text: str) -> int:

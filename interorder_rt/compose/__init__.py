@@ -1,21 +1,29 @@
 """Merging as plain array functions: removal planning, layer assembly, back-to-front painting,
 and a temporally stable order for streams."""
 
+from interorder_rt.compose.background_memory import BackgroundMemory
 from interorder_rt.compose.joints import joint_occluders, with_joint_evidence
 from interorder_rt.compose.layering import merge_layering, trusted_edges
 from interorder_rt.compose.merge import merge_transfer, transfer_layers
 from interorder_rt.compose.painter import Layer, paint, paste_on_top
-from interorder_rt.compose.removal import RemovalPlan, layer_ranks, plan_removal
+from interorder_rt.compose.overlap import disjoint_for_order, give_to_front, overlapping_pairs
+from interorder_rt.compose.removal import RemovalPlan, grow_targets, layer_ranks, margin_pixels, plan_removal
 from interorder_rt.compose.temporal import OrderSmoother
 
 __all__ = [
+    "BackgroundMemory",
     "Layer",
     "OrderSmoother",
     "RemovalPlan",
     "joint_occluders",
+    "disjoint_for_order",
+    "give_to_front",
+    "grow_targets",
     "layer_ranks",
+    "margin_pixels",
     "merge_layering",
     "merge_transfer",
+    "overlapping_pairs",
     "paint",
     "paste_on_top",
     "plan_removal",

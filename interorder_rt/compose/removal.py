@@ -3,6 +3,10 @@
 Removing a person H_b frees its visible pixels (the *hole*). An instance painted before H_b
 (behind it in the layering) whose amodal mask reaches into the hole shows its own completed
 content there; the rest of the hole is background.
+
+Real masks are a pixel or two loose, so the removed person's region first grows by a margin
+(:func:`grow_targets`): into the background and into instances behind it (whose grown-over
+pixels are then completed like any other part they reveal), never into an instance in front.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import cv2
 import numpy as np
+
+MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
 
 
 @dataclass
@@ -63,3 +70,43 @@ def plan_removal(
             revealed[k] = amodal[k] & ~modal[k] & freed
     background = hole & ~revealed.any(axis=0)
     return RemovalPlan(hole=hole, revealed=revealed, background=background)
+
+
+def margin_pixels(mask: np.ndarray, share: float) -> int:
+    """The removal margin of one person: ``share`` of its box height, at least ``MIN_MARGIN``
+    pixels; 0 when ``share`` is 0 (no margin)."""
+    if share <= 0:
+        return 0
+    rows = np.flatnonzero(mask.any(axis=1))
+    height = rows[-1] + 1 - rows[0] if rows.size else 0
+    return max(MIN_MARGIN, int(round(share * height)))
+
+
+def grow_targets(modal: np.ndarray, layering: Sequence[int], targets: Sequence[int], share: float) -> np.ndarray:
+    """``modal`` with each target's mask grown by its margin (:func:`margin_pixels`).
+
+    The growth (a disc, computed in the person's box only) stops at every instance in front of
+    the target; the pixels it takes from an instance behind leave that instance's visible mask.
+    """
+    modal = np.asarray(modal, dtype=bool)
+    n, h, w = modal.shape
+    rank = layer_ranks(layering, n)
+    out = modal.copy()
+    for t in (int(t) for t in targets):
+        m = margin_pixels(modal[t], share)
+        if m == 0 or not modal[t].any():
+            continue
+        ys, xs = np.flatnonzero(modal[t].any(axis=1)), np.flatnonzero(modal[t].any(axis=0))
+        y0, y1 = max(ys[0] - m, 0), min(ys[-1] + 1 + m, h)
+        x0, x1 = max(xs[0] - m, 0), min(xs[-1] + 1 + m, w)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1))
+        grown = cv2.dilate(modal[t, y0:y1, x0:x1].astype(np.uint8), disc).astype(bool)
+        front = [k for k in range(n) if rank[k] > rank[t]]
+        if front:
+            grown &= ~modal[front, y0:y1, x0:x1].any(axis=0)
+        grown |= modal[t, y0:y1, x0:x1]
+        behind = [k for k in range(n) if rank[k] < rank[t] and k not in targets]
+        out[t, y0:y1, x0:x1] = grown
+        for k in behind:
+            out[k, y0:y1, x0:x1] &= ~grown
+    return out

@@ -8,6 +8,7 @@ Two tasks, scored where the truth is known exactly:
   merging stage does), and the background it frees (its visible pixels that no other instance
   covers) is filled and compared with ``Scene.background``.
 
+``exemplar`` is the PatchMatch fill (``interorder_rt.compose.exemplar``) given the same pixels.
 Baselines: ``telea`` / ``ns`` are ``cv2.inpaint`` (Telea / Navier-Stokes, radius 3) given the same
 pixels as MNet (for an instance, only its own visible pixels); ``telea_scene`` is the naive use,
 Telea on the hidden part with the whole frame around it. MNet starts from exactly the ``telea``
@@ -30,8 +31,8 @@ from interorder_rt.synth import Scene, generate_scene
 
 MIN_HOLE = 16  # pixels; smaller holes say little and would be dominated by edge effects
 MAX_EVAL_SEED = 2**32  # training scenes use seeds at or above this (training.mnet.data)
-INSTANCE_METHODS = ("mnet", "telea", "ns", "telea_scene")
-BACKGROUND_METHODS = ("mnet", "telea", "ns")
+INSTANCE_METHODS = ("mnet", "exemplar", "telea", "ns", "telea_scene")
+BACKGROUND_METHODS = ("mnet", "exemplar", "telea", "ns")
 
 
 @dataclass
@@ -128,6 +129,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
     if seed < 0 or seed + n_scenes > MAX_EVAL_SEED:
         raise ValueError(f"evaluation seeds must lie in [0, {MAX_EVAL_SEED}) to stay apart from training scenes")
     completer = completer or ContentCompletion()
+    exemplar = ContentCompletion(background="exemplar", instance="exemplar")
     scores = {"instance": {m: Score() for m in INSTANCE_METHODS},
               "background": {m: Score() for m in BACKGROUND_METHODS}}
     telea, ns = cv2.INPAINT_TELEA, cv2.INPAINT_NS
@@ -137,6 +139,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
             hole = amodal & ~visible
             runs = {
                 "mnet": lambda: completer.complete(image, visible, amodal),
+                "exemplar": lambda: exemplar.complete(image, visible, amodal),
                 "telea": lambda: inpaint_instance(image, visible, amodal, telea),
                 "ns": lambda: inpaint_instance(image, visible, amodal, ns),
                 "telea_scene": lambda: inpaint(image, hole, telea),
@@ -146,6 +149,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
         for image, hole, truth in background_cases(scene):
             runs = {
                 "mnet": lambda: completer.fill_background(image, hole),
+                "exemplar": lambda: exemplar.fill_background(image, hole),
                 "telea": lambda: inpaint(image, hole, telea),
                 "ns": lambda: inpaint(image, hole, ns),
             }

@@ -1,0 +1,151 @@
+"""Background memory for video: what earlier frames showed behind a person who has moved on.
+
+A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
+written into it; when a person is removed, the freed pixels an earlier frame showed come back
+from the memory, and only the never-seen rest is synthesised. The memory is one canvas of fixed
+size (bounded memory whatever the stream's length).
+
+``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
+back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
+outside the instances, matched frame to frame, give a homography by RANSAC; the canvas lives in
+the first frame's coordinates (padded by half a frame each side) and every frame is resampled
+into it once and out of it once, so no error accumulates. A camera cut (too few matches, or the
+aligned memory disagreeing with the new frame's background) clears the memory.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+ALIGNS = ("static", "homography")
+CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
+CUT_SAMPLES = 4096  # background pixels compared per frame for the cut test
+MIN_INLIERS = 40  # RANSAC inliers below which the homography is not trusted (a cut)
+ORB_FEATURES = 1000
+
+
+class BackgroundMemory:
+    """The background seen so far in a stream (module docstring)."""
+
+    def __init__(self, align: str = "static") -> None:
+        if align not in ALIGNS:
+            raise ValueError(f"align must be one of {ALIGNS}, got {align!r}")
+        self.align = align
+        self.cuts = 0  # camera cuts detected so far
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new shot)."""
+        self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8
+        self.seen: np.ndarray | None = None  # (Hc, Wc) bool
+        self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None  # gray frame, background mask
+
+    def update(self, image: np.ndarray, covered: np.ndarray) -> None:
+        """Record ``image``'s background: the pixels not ``covered`` by any instance."""
+        background = ~covered
+        if self.canvas is not None and self.canvas.shape[:2] != self._canvas_shape(image.shape[:2]):
+            self.reset()
+        if self.canvas is None:
+            self._start(image.shape[:2])
+        elif self.align == "homography" and not self._track(image, background):
+            self._cut(image.shape[:2])
+        if self._disagrees(image, background):
+            self._cut(image.shape[:2])
+        if self.align == "static":
+            np.copyto(self.canvas, image, where=background[..., None])
+            self.seen |= background
+        else:
+            size = self.canvas.shape[1], self.canvas.shape[0]
+            warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
+            inside = cv2.warpPerspective(background.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
+            inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
+            np.copyto(self.canvas, warped, where=inside[..., None])
+            self.seen |= inside
+            self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
+
+    def recall(self, image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(``image`` with the remembered part of ``hole`` filled, the part never seen)."""
+        if self.canvas is None or not hole.any():
+            return image, hole
+        ys = np.flatnonzero(hole.any(axis=1))
+        y0, y1 = ys[0], ys[-1] + 1
+        xs = np.flatnonzero(hole[y0:y1].any(axis=0))  # columns of the hole's rows only: cheaper
+        x0, x1 = xs[0], xs[-1] + 1
+        view, known = self._view(x0, y0, x1, y1)
+        fill = hole[y0:y1, x0:x1] & known
+        if not fill.any():
+            return image, hole
+        out = image.copy()
+        np.copyto(out[y0:y1, x0:x1], view, where=fill[..., None])  # much faster than a boolean index
+        rest = hole.copy()
+        rest[y0:y1, x0:x1] &= ~fill
+        return out, rest
+
+    def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
+        h, w = size
+        return (h, w) if self.align == "static" else (2 * h, 2 * w)
+
+    def _start(self, size: tuple[int, int]) -> None:
+        h, w = size
+        shape = self._canvas_shape(size)
+        self.canvas = np.zeros((*shape, 3), dtype=np.uint8)
+        self.seen = np.zeros(shape, dtype=bool)
+        self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
+        self._previous = None
+
+    def _cut(self, size: tuple[int, int]) -> None:
+        self.cuts += 1
+        self._start(size)
+
+    def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
+        """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched."""
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        previous, previous_background = self._previous
+        orb = cv2.ORB_create(ORB_FEATURES)
+        kp0, des0 = orb.detectAndCompute(previous, previous_background.astype(np.uint8))
+        kp1, des1 = orb.detectAndCompute(gray, background.astype(np.uint8))
+        if des0 is None or des1 is None or len(kp0) < MIN_INLIERS or len(kp1) < MIN_INLIERS:
+            return False
+        matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(des1, des0)
+        if len(matches) < MIN_INLIERS:
+            return False
+        src = np.float32([kp1[m.queryIdx].pt for m in matches])
+        dst = np.float32([kp0[m.trainIdx].pt for m in matches])
+        to_previous, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 2.0)
+        if to_previous is None or int(inliers.sum()) < MIN_INLIERS:
+            return False
+        self._to_canvas = self._to_canvas @ to_previous
+        return True
+
+    def _disagrees(self, image: np.ndarray, background: np.ndarray) -> bool:
+        """Whether the remembered background differs from this frame's (a camera cut)."""
+        h, w = background.shape
+        step = max(1, int(np.sqrt(h * w / CUT_SAMPLES)))
+        ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step].reshape(2, -1)
+        points = np.stack([xs, ys, np.ones_like(xs)]).astype(np.float64)
+        mapped = self._to_canvas @ points
+        cx, cy = np.rint(mapped[:2] / mapped[2]).astype(np.int64)
+        ch, cw = self.seen.shape
+        ok = (cx >= 0) & (cy >= 0) & (cx < cw) & (cy < ch) & background[ys, xs]
+        ok[ok] &= self.seen[cy[ok], cx[ok]]
+        if ok.sum() < 32:
+            return False
+        weights = np.array([0.299, 0.587, 0.114])
+        now = image[ys[ok], xs[ok]].astype(np.float64) @ weights
+        before = self.canvas[cy[ok], cx[ok]].astype(np.float64) @ weights
+        return float(np.mean(np.abs(now - before))) > CUT_DIFFERENCE
+
+    def _view(self, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
+        """The memory over the frame box ``[x0, x1) x [y0, y1)``: colours and what is known."""
+        if self.align == "static":
+            return self.canvas[y0:y1, x0:x1], self.seen[y0:y1, x0:x1]
+        shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+        to_box = np.linalg.inv(self._to_canvas @ shift)
+        size = (x1 - x0, y1 - y0)
+        flags = cv2.WARP_INVERSE_MAP
+        view = cv2.warpPerspective(self.canvas, np.linalg.inv(to_box), size, flags=cv2.INTER_LINEAR | flags)
+        seen = self.seen.astype(np.uint8)
+        known = cv2.warpPerspective(seen, np.linalg.inv(to_box), size, flags=cv2.INTER_NEAREST | flags)
+        return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)

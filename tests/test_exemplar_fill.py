@@ -1,0 +1,120 @@
+"""The PatchMatch exemplar fill: only the hole changes, patches come only from the allowed pixels,
+textures are continued, and awkward holes (frame border, most of the frame, no source) work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from interorder_rt import _ext
+from interorder_rt.completion import ContentCompletion
+from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
+
+pytestmark = pytest.mark.skipif(_ext.compiled() is None, reason="compiled core not built")
+
+
+def stripes(h: int = 96, w: int = 128, period: int = 8) -> np.ndarray:
+    """Vertical stripes: a texture a patch copy reproduces exactly and a smooth fill cannot."""
+    x = np.arange(w)
+    row = np.where(x % period < period // 2, 40, 210).astype(np.uint8)
+    return np.repeat(np.repeat(row[None, :, None], h, axis=0), 3, axis=2).copy()
+
+
+def disc(h: int, w: int, cy: int, cx: int, r: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return (y - cy) ** 2 + (x - cx) ** 2 <= r * r
+
+
+def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    mse = np.mean((a[where].astype(np.float64) - b[where]) ** 2)
+    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+def test_only_hole_pixels_change_and_stripes_are_continued():
+    image = stripes()
+    hole = disc(96, 128, 48, 64, 20)
+    damaged = image.copy()
+    damaged[hole] = 0
+    out = exemplar_fill(damaged, hole)
+    np.testing.assert_array_equal(out[~hole], damaged[~hole])
+    assert psnr(out, image, hole) > 30  # a smear of the stripes would be near 10 dB
+
+
+def test_patches_come_only_from_the_source():
+    image = np.zeros((80, 120, 3), np.uint8)
+    image[:, :60] = (200, 30, 30)  # allowed
+    image[:, 60:] = (30, 30, 200)  # avoided, right next to the hole
+    hole = np.zeros((80, 120), bool)
+    hole[20:60, 45:75] = True
+    out = exemplar_fill(image, hole, avoid=~hole & (np.arange(120) >= 60)[None, :])
+    assert (out[hole] == (200, 30, 30)).all()
+
+
+def test_an_instance_is_completed_from_its_own_pixels_only():
+    image = np.zeros((90, 90, 3), np.uint8)
+    image[:] = (20, 160, 20)  # background
+    amodal = np.zeros((90, 90), bool)
+    amodal[15:75, 20:70] = True
+    image[amodal] = (220, 200, 40)
+    visible = amodal.copy()
+    visible[40:75, 20:70] = False  # the lower part is hidden
+    image[~visible & amodal] = (0, 0, 255)  # an occluder's colour
+    out = ContentCompletion(background="exemplar", instance="exemplar").complete(image, visible, amodal)
+    assert (out[amodal & ~visible] == (220, 200, 40)).all()
+    np.testing.assert_array_equal(out[~(amodal & ~visible)], image[~(amodal & ~visible)])
+
+
+def test_same_seed_same_pixels():
+    image = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    hole = disc(64, 64, 30, 30, 12)
+    a, b = exemplar_fill(image, hole), exemplar_fill(image, hole)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_hole_touching_the_frame_border():
+    image = stripes(64, 96)
+    hole = np.zeros((64, 96), bool)
+    hole[:30, :25] = True  # the top-left corner
+    out = exemplar_fill(image, hole)
+    assert np.mean(out[hole] == image[hole]) > 0.8  # the stripes go on (a column may slip at a seam)
+
+
+def test_hole_larger_than_half_the_frame():
+    image = stripes(64, 96)
+    hole = np.zeros((64, 96), bool)
+    hole[:, 10:70] = True  # 62 % of the frame
+    out = exemplar_fill(image, hole)
+    assert out[hole].std() > 40  # textured, not a flat smear
+    np.testing.assert_array_equal(out[~hole], image[~hole])
+
+
+def test_no_whole_patch_in_the_source_falls_back_to_a_smooth_fill():
+    image = np.full((40, 40, 3), 90, np.uint8)
+    hole = np.ones((40, 40), bool)
+    hole[0, 0] = False  # one known pixel: no patch fits anywhere
+    out = exemplar_fill(image, hole)
+    assert out.shape == image.shape
+    np.testing.assert_array_equal(out[0, 0], image[0, 0])
+
+
+def test_kernel_rejects_bad_input():
+    core = _ext.compiled()
+    image = np.zeros((20, 20, 3), np.uint8)
+    hole = np.zeros((20, 20), bool)
+    with pytest.raises(ValueError, match="hole must have shape"):
+        core.patchmatch_fill(image, hole[:10], hole)
+    with pytest.raises(TypeError, match="dtype bool or uint8"):
+        core.patchmatch_fill(image, hole.astype(np.float32), hole)
+    with pytest.raises(ValueError, match="patch_size"):
+        core.patchmatch_fill(image, hole, ~hole, patch_size=4)
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        core.patchmatch_fill(np.zeros((20, 20, 4), np.uint8), hole, ~hole)
+
+
+def test_options_change_the_schedule_not_the_contract():
+    image = stripes()
+    hole = disc(96, 128, 48, 64, 16)
+    for options in (ExemplarOptions(iterations=2, finest_iterations=1), ExemplarOptions(context=1.0, seed=3)):
+        out = exemplar_fill(image, hole, options=options)
+        np.testing.assert_array_equal(out[~hole], image[~hole])
+        assert np.mean(out[hole] == image[hole]) > 0.8

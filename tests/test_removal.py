@@ -1,0 +1,250 @@
+"""Removal of a person: overlapping masks, the removal margin, and the background memory."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from interorder_rt.compose import (
+    BackgroundMemory,
+    disjoint_for_order,
+    give_to_front,
+    grow_targets,
+    margin_pixels,
+    overlapping_pairs,
+    plan_removal,
+)
+from interorder_rt.ops.maskset import MaskSet
+from interorder_rt.ops.order import OrderResult, layering_from_order
+
+COCO = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "coco" / "test_coco.json"
+
+
+def box(h: int, w: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    mask = np.zeros((h, w), bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+# ---- overlapping masks ----------------------------------------------------------------------
+
+def test_shared_pixels_go_to_the_front_instance():
+    a, b = box(20, 20, 2, 12, 2, 12), box(20, 20, 8, 18, 8, 18)
+    masks = np.stack([a, b])
+    owned, reassigned = give_to_front(masks, [1, 0])  # 0 in front
+    np.testing.assert_array_equal(owned[0], a)
+    np.testing.assert_array_equal(owned[1], b & ~a)
+    np.testing.assert_array_equal(reassigned[1], a & b)
+    assert not reassigned[0].any() and not (owned[0] & owned[1]).any()
+
+
+class SharedPixelsDecide:
+    """An order recovery for two masks: whichever holds pixel (10, 10) is in front."""
+
+    def __call__(self, masks: MaskSet, image=None, *, amodal: bool = False) -> OrderResult:
+        m = masks.to_numpy()
+        front = 0 if m[0, 10, 10] else 1
+        growth = np.zeros((2, 2), np.float32)
+        growth[1 - front, front] = 50.0
+        order = np.sign(growth.T - growth).astype(np.int8)
+        layering, dropped = layering_from_order(order, growth)
+        return OrderResult(order=order, growth=growth, layering=layering, dropped=dropped)
+
+
+def test_the_consistent_assignment_with_more_evidence_wins():
+    a, b = box(20, 20, 2, 12, 2, 12), box(20, 20, 8, 18, 8, 18)
+    masks = np.stack([a, b])
+    pairs = overlapping_pairs(MaskSet(masks))
+    assert pairs == [(0, 1)]
+    out = disjoint_for_order(masks, pairs, SharedPixelsDecide())
+    assert not (out[0] & out[1]).any()
+    assert out[0][10, 10] != out[1][10, 10]  # given wholly to one of them
+
+
+@pytest.mark.skipif(not COCO.exists(), reason="../shared/real is absent")
+def test_coco_persons_2_and_3_of_197388_are_ordered_right_through_the_engine():
+    import cv2
+    from pycocotools import mask as coco_mask
+
+    from interorder_rt.engine import Engine
+    from interorder_rt.pose.formats import coco17_to_coco18
+
+    data = json.loads(COCO.read_text())
+    info = next(i for i in data["images"] if i["file_name"] == "000000197388.jpg")
+    anns = [a for a in data["annotations"] if a["image_id"] == info["id"]]
+    h, w = info["height"], info["width"]
+    masks = np.stack([coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects(a["segmentation"], h, w))).astype(bool)
+                      for a in anns])
+    assert (masks[2] & masks[3]).sum() == 370  # the masks as given overlap
+    image = cv2.cvtColor(cv2.imread(str(COCO.parent / info["file_name"])), cv2.COLOR_BGR2RGB)
+    keypoints = coco17_to_coco18(np.array(anns[0]["keypoints"], np.float32).reshape(17, 3))
+    engine = Engine()
+    engine.set_source(image, masks[0], keypoints)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = engine.run(image=image, masks=masks, target=0, keypoints=keypoints)
+        engine.run(image=image, masks=masks, target=0, keypoints=keypoints)
+    assert sum("overlap" in str(w.message) for w in caught) == 1  # once
+    assert result.order.order[3, 2] == 1  # the front skier (3) occludes the one behind (2)
+    np.testing.assert_array_equal(result.reassigned[2], masks[2] & masks[3])
+    assert not result.reassigned[3].any()
+
+
+# ---- the removal margin ---------------------------------------------------------------------
+
+def test_margin_is_relative_with_a_floor_and_zero_disables_it():
+    person = box(500, 100, 50, 450, 20, 80)  # 400 px tall
+    assert margin_pixels(person, 0.01) == 4
+    assert margin_pixels(box(60, 60, 10, 50, 10, 30), 0.01) == 2
+    assert margin_pixels(person, 0.0) == 0
+
+
+def test_margin_never_eats_a_front_instance_and_takes_from_one_behind():
+    h, w = 40, 60
+    target = box(h, w, 10, 30, 20, 40)
+    front = box(h, w, 10, 30, 40, 50)  # touches the target's right side
+    behind = box(h, w, 10, 30, 10, 20)  # touches its left side
+    modal = np.stack([target, front, behind])
+    layering = [2, 0, 1]  # behind, target, front
+    grown = grow_targets(modal, layering, [0], 0.2)  # 4 px
+    np.testing.assert_array_equal(grown[1], front)
+    assert not (grown[0] & front).any()
+    assert grown[0][20, 16] and not grown[2][20, 16]  # taken from the instance behind
+    assert grown[0][6, 30] and grown[0][20, 16]  # grew into the background too
+    plan = plan_removal(grown, modal | box(h, w, 10, 30, 10, 30)[None], layering, [0])
+    assert plan.revealed[2][20, 16]  # the instance behind completes what the margin took
+
+
+def test_engine_removal_margin_option_is_checked():
+    from interorder_rt.engine import Engine
+
+    with pytest.raises(ValueError, match="removal_margin"):
+        Engine(order=object(), completion=object(), removal_margin=-0.1)
+
+
+# ---- the background memory ------------------------------------------------------------------
+
+def textured(h: int, w: int, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
+
+
+def mosaic(h: int, w: int, seed: int) -> np.ndarray:
+    """Overlapping rectangles of random colours: corners a feature tracker can follow."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    image = np.full((h, w, 3), 128, np.uint8)
+    for _ in range(h * w // 300):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        size = rng.integers(4, 30, size=2)
+        colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
+        cv2.rectangle(image, (x, y), (x + int(size[0]), y + int(size[1])), colour, -1)
+    return image
+
+
+def test_static_memory_recalls_exactly_what_an_earlier_frame_showed():
+    truth = textured(60, 80, 0)
+    memory = BackgroundMemory("static")
+    first = box(60, 80, 10, 50, 10, 30)
+    memory.update(truth, first)
+    hole = box(60, 80, 10, 50, 20, 40)  # the person moved 10 px right
+    frame = truth.copy()
+    frame[hole] = 0
+    out, rest = memory.recall(frame, hole)
+    np.testing.assert_array_equal(out[hole & ~first], truth[hole & ~first])
+    np.testing.assert_array_equal(rest, hole & first)  # never seen: left to synthesise
+
+
+def test_a_camera_cut_clears_the_memory():
+    memory = BackgroundMemory("static")
+    person = box(60, 80, 10, 50, 10, 30)
+    memory.update(textured(60, 80, 0), person)
+    new_shot = textured(60, 80, 1)
+    memory.update(new_shot, person)
+    assert memory.cuts == 1
+    hole = box(60, 80, 10, 50, 20, 40)
+    out, rest = memory.recall(new_shot, hole)
+    np.testing.assert_array_equal(rest, hole & person)  # nothing stale from the old shot
+    np.testing.assert_array_equal(out[hole & ~person], new_shot[hole & ~person])
+
+
+def test_homography_memory_follows_a_panning_camera():
+    import cv2
+
+    wide = mosaic(240, 600, 2)
+    memory = BackgroundMemory("homography")
+    person = box(240, 360, 60, 220, 160, 220)
+    for t in range(4):
+        memory.update(np.ascontiguousarray(wide[:, 6 * t : 6 * t + 360]), person)
+    later = np.ascontiguousarray(wide[:, 30:390])
+    hole = box(240, 360, 60, 220, 90, 150)  # where the person stands now (mostly seen before)
+    memory.update(later, hole)
+    assert memory.cuts == 0
+    out, rest = memory.recall(later, hole)
+    filled = hole & ~rest
+    assert filled.sum() > 0.5 * hole.sum()
+    err = np.abs(out[filled].astype(int) - later[filled]).mean()
+    assert err < 4  # aligned within a fraction of a pixel
+
+
+def test_engine_stream_memory_restores_freed_pixels_of_a_static_shot():
+    from interorder_rt.engine import Engine
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
+
+    truth = textured(64, 96, 3)
+    engine = Engine(order=_single_order(), pose=_Nobody(), completion=_exemplar())
+    engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    frames, masks = [], []
+    for t in range(3):
+        mask = box(64, 96, 10, 60, 10 + 15 * t, 30 + 15 * t)
+        frame = truth.copy()
+        frame[mask] = (255, 0, 255)
+        frames.append({"image": frame, "masks": mask[None], "target": 0, "keypoints": _STAND_IN_KEYPOINTS})
+        masks.append(mask)
+    results = list(engine.stream(frames, memory="static"))
+    freed = masks[2] & ~masks[1] & ~masks[0]  # never seen: synthesised
+    shown = masks[2] & ~freed
+    np.testing.assert_array_equal(results[2].image[shown], truth[shown])
+    assert not (results[2].image[freed] == (255, 0, 255)).all(axis=-1).any()
+
+
+def _single_order():
+    """An order recovery for frames of one instance (no pairs to order)."""
+
+    class One:
+        def __call__(self, masks, image=None, *, amodal: bool = False) -> OrderResult:
+            n = masks.n
+            z = np.zeros((n, n), np.float32)
+            return OrderResult(order=z.astype(np.int8), growth=z, layering=np.arange(n), dropped=[],
+                               amodal=masks.to_numpy() if amodal else None)
+
+    return One()
+
+
+def _exemplar():
+    from interorder_rt.completion import ContentCompletion
+
+    return ContentCompletion(background="exemplar", instance="exemplar")
+
+
+def test_engine_stream_forgets_the_background_at_a_camera_cut():
+    from interorder_rt.engine import Engine
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
+
+    shot_a, shot_b = textured(64, 96, 4), np.full((64, 96, 3), 60, np.uint8)
+    engine = Engine(order=_single_order(), pose=_Nobody(), completion=_exemplar())
+    engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    masks = [box(64, 96, 10, 60, 10, 30), box(64, 96, 10, 60, 40, 60), box(64, 96, 10, 60, 10, 30)]
+    shots = [shot_a, shot_a, shot_b]  # the camera cuts before the last frame
+    frames = []
+    for shot, mask in zip(shots, masks):
+        frame = shot.copy()
+        frame[mask] = (255, 0, 255)
+        frames.append({"image": frame, "masks": mask[None], "target": 0, "keypoints": _STAND_IN_KEYPOINTS})
+    last = list(engine.stream(frames))[-1]
+    hole = masks[2]
+    assert np.abs(last.image[hole].astype(int) - 60).max() <= 1  # from the new shot, nothing of shot A
