@@ -32,8 +32,7 @@ INSTANCE_MARGIN = 0.1  # box padding around an instance's amodal box, as a share
 CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the net sees
 MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
-FILL_CONTEXT = 0.25  # known band around an instance's hole that its full-resolution fill reads, share of its side
-MIN_FILL_CONTEXT = 8  # pixels of that band, at least
+FILL_BAND = 8  # pixels around a hole, beyond the Telea radius, that its full-resolution fill reads (eval completion)
 FILLERS = ("exemplar", "mnet")
 # The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
 # (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
@@ -108,16 +107,14 @@ def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = c
 
 
 def fill_window(hole: np.ndarray, unknown: np.ndarray) -> tuple[int, int, int, int]:
-    """``(x0, y0, x1, y1)`` within a box: the hole's tight box grown by the Telea radius plus a context
-    band (``FILL_CONTEXT`` of the hole's longer side, at least ``MIN_FILL_CONTEXT`` pixels), the
-    whole box when that holds no known pixel or the hole is empty."""
+    """``(x0, y0, x1, y1)`` within a box: the hole's tight box grown by the Telea radius plus
+    ``FILL_BAND`` pixels; the whole box when that holds no known pixel or the hole is empty."""
     h, w = hole.shape
     ys = np.flatnonzero(hole.any(axis=1))
     if ys.size == 0:
         return 0, 0, w, h
     xs = np.flatnonzero(hole[ys[0] : ys[-1] + 1].any(axis=0))
-    side = max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0])
-    pad = TELEA_RADIUS + max(MIN_FILL_CONTEXT, int(np.ceil(FILL_CONTEXT * side)))
+    pad = TELEA_RADIUS + FILL_BAND
     x0, y0 = max(int(xs[0]) - pad, 0), max(int(ys[0]) - pad, 0)
     x1, y1 = min(int(xs[-1]) + 1 + pad, w), min(int(ys[-1]) + 1 + pad, h)
     if unknown[y0:y1, x0:x1].all():
