@@ -220,7 +220,12 @@ class ContentCompletion:
     (None while no job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by
     ``interorder export``. ``threads`` sets the net's CPU threads (None: ONNX Runtime
     ``min(4, torch.get_num_threads())``, torch the caller's setting).
+
+    Its fills are deterministic (the same inputs give the same pixels), so a stream may reuse one
+    whose inputs repeat (``compose.RepeatCache``).
     """
+
+    deterministic = True
 
     def __init__(
         self, weights: str | Path | None = None, device: str = "cpu", *, backend: str = "auto",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import cv2
 import numpy as np
 
 from interorder_rt import _ext
@@ -67,9 +68,26 @@ def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.nda
         [np.ascontiguousarray(layer.rgb, dtype=np.uint8) for layer in layers],
         [np.ascontiguousarray(layer.mask, dtype=bool) for layer in layers],
         [None if layer.alpha is None else np.ascontiguousarray(layer.alpha, dtype=np.uint8) for layer in layers],
-        [layer.box or (0, 0, w, h) for layer in layers],
+        [layer.box or _box_of(layer.mask if layer.alpha is None else layer.alpha) for layer in layers],
     )
     return out, owner
+
+
+def _box_of(plane: np.ndarray) -> Box:
+    """The tight box of a plane's nonzero pixels (empty at the origin when there are none)."""
+    rows = np.flatnonzero(plane.any(axis=1))
+    if rows.size == 0:
+        return 0, 0, 0, 0
+    cols = np.flatnonzero(plane[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def copy_masked(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+    """``dst[mask] = src[mask]`` in place for (h, w, 3) uint8 images (views allowed), by OpenCV's
+    masked copy: about 100 times faster at 720p than ``np.copyto(..., where=)`` or boolean indexing."""
+    done = cv2.copyTo(src, np.ascontiguousarray(mask, dtype=bool).view(np.uint8), dst)
+    if done is not dst:
+        dst[...] = done
 
 
 def paint_reference(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
