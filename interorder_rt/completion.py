@@ -16,7 +16,10 @@ Training (``training/mnet``) builds its crops with the same functions.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -191,6 +194,12 @@ def crops_to_tensor(crops: list[Crop], device: str | torch.device = "cpu") -> to
     return mnet_input(rgb, known, hole, base).to(device)
 
 
+@lru_cache(maxsize=1)
+def _workers() -> ThreadPoolExecutor:
+    """Threads for the classical fills of one frame's instances, one per core."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="interorder-fill")
+
+
 def _check_image(image: np.ndarray) -> None:
     if not isinstance(image, np.ndarray):
         raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
@@ -285,10 +294,11 @@ class ContentCompletion:
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
+        # The full-resolution fills (OpenCV, GIL released) run on worker threads while the net runs.
+        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n]) for n, box in zip(todo, boxes)]
         crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
-        for n, box, correction in zip(todo, boxes, self._corrections(crops)):
-            base = box_fill(image, visible[n], box, hole=holes[n])
-            paste_correction(image, base, correction, box, holes[n], out=out[n])
+        for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
+            paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
         return out
 
     def _instance_options(self) -> ExemplarOptions:
