@@ -59,17 +59,35 @@ def plan_removal(
     n = modal.shape[0]
     rank = layer_ranks(layering, n)
     targets = [int(t) for t in targets]
-    hole = np.logical_or.reduce(modal[targets], axis=0) if targets else np.zeros(modal.shape[1:], bool)
-    revealed = np.zeros_like(modal)
+    hole = np.zeros(modal.shape[1:], bool)
+    revealed = np.zeros(modal.shape, bool)
+    background = np.zeros(modal.shape[1:], bool)
+    box = _union_box(modal, targets)
+    if box is None:
+        return RemovalPlan(hole=hole, revealed=revealed, background=background)
+    x0, y0, x1, y1 = box
+    inside = (slice(y0, y1), slice(x0, x1))  # every hole pixel lies here: work on it only
+    hole[inside] = modal[targets, y0:y1, x0:x1].any(axis=0)
     for k in range(n):
         if k in targets:
             continue
         in_front = [t for t in targets if rank[t] > rank[k]]
         if in_front:
-            freed = np.logical_or.reduce(modal[in_front], axis=0)
-            revealed[k] = amodal[k] & ~modal[k] & freed
-    background = hole & ~revealed.any(axis=0)
+            freed = modal[in_front, y0:y1, x0:x1].any(axis=0)
+            revealed[k, y0:y1, x0:x1] = amodal[k, y0:y1, x0:x1] & ~modal[k, y0:y1, x0:x1] & freed
+    background[inside] = hole[inside] & ~revealed[:, y0:y1, x0:x1].any(axis=0)
     return RemovalPlan(hole=hole, revealed=revealed, background=background)
+
+
+def _union_box(masks: np.ndarray, index: Sequence[int]) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` around the union of ``masks[index]``; None when it is empty."""
+    if not index:
+        return None
+    rows = np.flatnonzero(np.logical_or.reduce([masks[i].any(axis=1) for i in index]))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(np.logical_or.reduce([masks[i, rows[0] : rows[-1] + 1].any(axis=0) for i in index]))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def margin_pixels(mask: np.ndarray, share: float) -> int:
