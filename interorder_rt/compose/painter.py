@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 
 from interorder_rt import _ext
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1
+from interorder_rt.compose.boxes import Box, mask_box
 
 
 @dataclass(frozen=True)
@@ -68,18 +67,9 @@ def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.nda
         [np.ascontiguousarray(layer.rgb, dtype=np.uint8) for layer in layers],
         [np.ascontiguousarray(layer.mask, dtype=bool) for layer in layers],
         [None if layer.alpha is None else np.ascontiguousarray(layer.alpha, dtype=np.uint8) for layer in layers],
-        [layer.box or _box_of(layer.mask if layer.alpha is None else layer.alpha) for layer in layers],
+        [layer.box or mask_box(layer.mask if layer.alpha is None else layer.alpha) or (0, 0, 0, 0) for layer in layers],
     )
     return out, owner
-
-
-def _box_of(plane: np.ndarray) -> Box:
-    """The tight box of a plane's nonzero pixels (empty at the origin when there are none)."""
-    rows = np.flatnonzero(plane.any(axis=1))
-    if rows.size == 0:
-        return 0, 0, 0, 0
-    cols = np.flatnonzero(plane[rows[0] : rows[-1] + 1].any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def copy_masked(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:

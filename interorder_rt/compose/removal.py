@@ -17,6 +17,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from interorder_rt.compose.boxes import mask_box, union_box
+
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
 
 
@@ -62,7 +64,7 @@ def plan_removal(
     hole = np.zeros(modal.shape[1:], bool)
     revealed = np.zeros(modal.shape, bool)
     background = np.zeros(modal.shape[1:], bool)
-    box = _union_box(modal, targets)
+    box = union_box(mask_box(modal[t]) for t in targets)
     if box is None:
         return RemovalPlan(hole=hole, revealed=revealed, background=background)
     x0, y0, x1, y1 = box
@@ -77,17 +79,6 @@ def plan_removal(
             revealed[k, y0:y1, x0:x1] = amodal[k, y0:y1, x0:x1] & ~modal[k, y0:y1, x0:x1] & freed
     background[inside] = hole[inside] & ~revealed[:, y0:y1, x0:x1].any(axis=0)
     return RemovalPlan(hole=hole, revealed=revealed, background=background)
-
-
-def _union_box(masks: np.ndarray, index: Sequence[int]) -> tuple[int, int, int, int] | None:
-    """``(x0, y0, x1, y1)`` around the union of ``masks[index]``; None when it is empty."""
-    if not index:
-        return None
-    rows = np.flatnonzero(np.logical_or.reduce([masks[i].any(axis=1) for i in index]))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(np.logical_or.reduce([masks[i, rows[0] : rows[-1] + 1].any(axis=0) for i in index]))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def margin_pixels(mask: np.ndarray, share: float) -> int:

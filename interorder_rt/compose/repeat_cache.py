@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence, TypeVar
 
+import cv2
 import numpy as np
 
 T = TypeVar("T")
@@ -36,10 +37,18 @@ class RepeatCache:
 
 def _equal(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:
     return len(a) == len(b) and all(
-        (x is None and y is None) or (x is not None and y is not None and x.shape == y.shape and x.dtype == y.dtype
-                                      and np.array_equal(x, y))
-        for x, y in zip(a, b)
+        (x is None and y is None) or (x is not None and y is not None and _same(x, y)) for x, y in zip(a, b)
     )
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> bool:
+    """Byte-for-byte equality; bool and uint8 arrays by OpenCV's vectorised norm (no temporary array)."""
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return False
+    if x.dtype in (np.bool_, np.uint8) and x.size and x.flags.c_contiguous and y.flags.c_contiguous:
+        rows = x.shape[0] if x.ndim > 1 else 1
+        return cv2.norm(x.view(np.uint8).reshape(rows, -1), y.view(np.uint8).reshape(rows, -1), cv2.NORM_INF) == 0
+    return bool(np.array_equal(x, y))
 
 
 def _frozen(result: T) -> T:
