@@ -332,14 +332,18 @@ class Engine:
         todo = plan.needs_completion()
         if not todo:
             return {}
-        visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
 
         def complete() -> dict[int, np.ndarray]:
+            visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
             if hasattr(self.completion, "complete_many"):
                 return dict(zip(todo, self.completion.complete_many(image, visible, amodal)))
             return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
 
-        return complete() if cache is None else cache.get("instances", (image, visible, amodal), complete)
+        if cache is None:
+            return complete()
+        x0, y0, x1, y1 = plan.box  # the completions' inputs follow from these (revealed pixels lie in the box)
+        key = (image, modal, plan.revealed[todo, y0:y1, x0:x1], np.array([*todo, *plan.box]))
+        return cache.get("instances", key, complete)
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
