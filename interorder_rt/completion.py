@@ -90,12 +90,14 @@ def inpaint(image: np.ndarray, unknown: np.ndarray, method: int = cv2.INPAINT_TE
 
 
 def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = cv2.INPAINT_TELEA,
-             hole: np.ndarray | None = None) -> np.ndarray:
+             hole: np.ndarray | None = None, coarse: np.ndarray | None = None) -> np.ndarray:
     """Full-resolution classical fill of the box's in-frame part from its ``known`` pixels only.
 
     With ``hole`` (H, W) bool, only the pixels around the hole are filled (:func:`fill_window`);
     the rest of the returned patch holds the known pixels and zero. The cost then follows the hole,
-    not the box.
+    not the box. ``coarse`` ((side, side, 3) uint8 over the whole box: the crop's classical fill
+    resized) stands in for the unknown pixels farther than the band from the hole, which are then
+    not filled again.
     """
     x0, y0, x1, y1 = box.inside(*known.shape)
     patch = image[y0:y1, x0:x1].copy()
@@ -105,7 +107,15 @@ def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = c
         return inpaint(patch, unknown, method)
     wx0, wy0, wx1, wy1 = fill_window(hole[y0:y1, x0:x1], unknown)
     window = (slice(wy0, wy1), slice(wx0, wx1))
-    patch[window] = inpaint(np.ascontiguousarray(patch[window]), unknown[window], method)
+    todo = unknown[window]
+    if coarse is not None:
+        reach = 2 * (TELEA_RADIUS + FILL_BAND) + 1
+        near = cv2.dilate(hole[y0:y1, x0:x1][window].view(np.uint8), np.ones((reach, reach), np.uint8)).view(bool)
+        far = todo & ~near
+        stand_in = coarse[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0][window]
+        patch[window][far] = stand_in[far]
+        todo = todo & near
+    patch[window] = inpaint(np.ascontiguousarray(patch[window]), todo, method)
     return patch
 
 
@@ -192,6 +202,11 @@ def crops_to_tensor(crops: list[Crop], device: str | torch.device = "cpu") -> to
     hole = torch.from_numpy(np.stack([c.hole for c in crops])[:, None].astype(np.float32))
     base = torch.from_numpy(np.stack([c.base for c in crops])).permute(0, 3, 1, 2)
     return mnet_input(rgb, known, hole, base).to(device)
+
+
+def _coarse(crop: Crop, side: int) -> np.ndarray:
+    """The crop's classical fill (known colours and Telea) resized to the box, (side, side, 3) uint8."""
+    return np.rint(cv2.resize(crop.base, (side, side), interpolation=cv2.INTER_LINEAR) * 255.0).astype(np.uint8)
 
 
 @lru_cache(maxsize=1)
@@ -294,9 +309,12 @@ class ContentCompletion:
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
-        # The full-resolution fills (OpenCV, GIL released) run on worker threads while the net runs.
-        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n]) for n, box in zip(todo, boxes)]
-        crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
+        # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
+        # while the net runs.
+        crops = list(_workers().map(lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size),
+                                    todo, boxes))
+        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side))
+                 for n, box, crop in zip(todo, boxes, crops)]
         for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
             paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
         return out
