@@ -31,3 +31,17 @@ def test_the_window_grows_to_the_box_when_it_holds_no_known_pixel():
     unknown[20, 12] = False
     x0, y0, x1, y1 = fill_window(hole, unknown)
     assert x0 <= 12 < x1 and (x1 - x0, y1 - y0) < (50, 50)
+
+
+def test_a_coarse_stand_in_beyond_the_band_keeps_the_fill_close():
+    image, known = textured(), np.zeros((120, 140), bool)
+    known[20:100, 20:60] = True  # the instance's visible part; everything else in the box is unknown
+    hole = np.zeros((120, 140), bool)
+    hole[30:90, 60:75] = True  # its revealed part, beside it
+    box = CropBox(0, 0, 140)
+    whole = box_fill(image, known, box)
+    coarse = np.zeros((140, 140, 3), np.uint8)
+    coarse[:120] = whole  # the stand-in a good coarse fill would give
+    banded = box_fill(image, known, box, hole=hole, coarse=coarse)
+    gap = np.abs(banded[hole].astype(int) - whole[hole].astype(int))
+    assert gap.mean() < 1.0 and gap.max() <= 8
