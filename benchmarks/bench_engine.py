@@ -1,9 +1,11 @@
 """The engine per frame at 256 x 256, 512 x 512, 720p and 1080p, against a naive paste.
 
 The same kind of scene at each size: a synthetic frame with N = 6 instances whose replaced person
-stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Three rows per size,
-in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame), a single
-still ``Engine.run``, and the naive transfer (the same pose stage, pasted on top). Each row's
+stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Four rows per size,
+in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame, whose
+repeated inputs let the stream reuse its fills), the same stream with fresh sensor noise in every
+frame (nothing repeats, as in a real video), a single still ``Engine.run``, and the naive transfer
+(the same pose stage, pasted on top). Each row's
 per-stage medians and p99 (ms, from the engine's own timings) go to ``extra_info``; the ratio
 table at the end of the run compares each row with the naive paste of its size.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -81,6 +84,30 @@ def test_engine_stream(benchmark, engine, size):
     result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=2)
     assert result.image.shape == (*size, 3) and result.error is None
     record(benchmark, "stream", size, timings[2:])
+
+
+def noisy_frames(frame: Frame, seed: int = 0):
+    """``frame`` again and again with sensor noise (+-2 levels, 8 draws in turn): no two consecutive
+    images are equal, so the stream cannot reuse a fill (``compose.RepeatCache``), as in a real video."""
+    rng = np.random.default_rng(seed)
+    images = [np.clip(frame.image + rng.integers(-2, 3, frame.image.shape), 0, 255).astype(np.uint8) for _ in range(8)]
+    for k in itertools.count():
+        yield replace(frame, image=images[k % 8])
+
+
+@SIZES
+def test_engine_stream_noisy(benchmark, engine, size):
+    results = engine.stream(noisy_frames(scene_at(engine, size)))
+    timings = []
+
+    def step():
+        result = next(results)
+        timings.append(result.timings.as_dict())
+        return result
+
+    result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=2)
+    assert result.image.shape == (*size, 3) and result.error is None
+    record(benchmark, "stream noisy", size, timings[2:])
 
 
 @SIZES

@@ -16,7 +16,10 @@ Training (``training/mnet``) builds its crops with the same functions.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -32,6 +35,7 @@ INSTANCE_MARGIN = 0.1  # box padding around an instance's amodal box, as a share
 CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the net sees
 MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
+FILL_BAND = 8  # pixels around a hole, beyond the Telea radius, that its full-resolution fill reads (eval completion)
 FILLERS = ("exemplar", "mnet")
 # The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
 # (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
@@ -85,17 +89,54 @@ def inpaint(image: np.ndarray, unknown: np.ndarray, method: int = cv2.INPAINT_TE
     return cv2.inpaint(image, unknown.astype(np.uint8), TELEA_RADIUS, method)
 
 
-def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = cv2.INPAINT_TELEA) -> np.ndarray:
-    """Full-resolution classical fill of the box's in-frame part from its ``known`` pixels only."""
+def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = cv2.INPAINT_TELEA,
+             hole: np.ndarray | None = None, coarse: np.ndarray | None = None) -> np.ndarray:
+    """Full-resolution classical fill of the box's in-frame part from its ``known`` pixels only.
+
+    With ``hole`` (H, W) bool, only the pixels around the hole are filled (:func:`fill_window`);
+    the rest of the returned patch holds the known pixels and zero. The cost then follows the hole,
+    not the box. ``coarse`` ((side, side, 3) uint8 over the whole box: the crop's classical fill
+    resized) stands in for the unknown pixels farther than the band from the hole, which are then
+    not filled again.
+    """
     x0, y0, x1, y1 = box.inside(*known.shape)
     patch = image[y0:y1, x0:x1].copy()
     unknown = ~known[y0:y1, x0:x1]
     patch[unknown] = 0
-    return inpaint(patch, unknown, method)
+    if hole is None:
+        return inpaint(patch, unknown, method)
+    wx0, wy0, wx1, wy1 = fill_window(hole[y0:y1, x0:x1], unknown)
+    window = (slice(wy0, wy1), slice(wx0, wx1))
+    todo = unknown[window]
+    if coarse is not None:
+        reach = 2 * (TELEA_RADIUS + FILL_BAND) + 1
+        near = cv2.dilate(hole[y0:y1, x0:x1][window].view(np.uint8), np.ones((reach, reach), np.uint8)).view(bool)
+        far = todo & ~near
+        stand_in = coarse[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0][window]
+        patch[window][far] = stand_in[far]
+        todo = todo & near
+    patch[window] = inpaint(np.ascontiguousarray(patch[window]), todo, method)
+    return patch
+
+
+def fill_window(hole: np.ndarray, unknown: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` within a box: the hole's tight box grown by the Telea radius plus
+    ``FILL_BAND`` pixels; the whole box when that holds no known pixel or the hole is empty."""
+    h, w = hole.shape
+    ys = np.flatnonzero(hole.any(axis=1))
+    if ys.size == 0:
+        return 0, 0, w, h
+    xs = np.flatnonzero(hole[ys[0] : ys[-1] + 1].any(axis=0))
+    pad = TELEA_RADIUS + FILL_BAND
+    x0, y0 = max(int(xs[0]) - pad, 0), max(int(ys[0]) - pad, 0)
+    x1, y1 = min(int(xs[-1]) + 1 + pad, w), min(int(ys[-1]) + 1 + pad, h)
+    if unknown[y0:y1, x0:x1].all():
+        return 0, 0, w, h
+    return x0, y0, x1, y1
 
 
 def _cut(plane: np.ndarray, box: CropBox) -> np.ndarray:
-    """The box's pixels of a (H, W[, C]) float32 plane, zero outside the frame."""
+    """The box's pixels of a (H, W[, C]) plane as float32, zero outside the frame."""
     out = np.zeros((box.side, box.side, *plane.shape[2:]), dtype=np.float32)
     x0, y0, x1, y1 = box.inside(*plane.shape[:2])
     if x1 > x0 and y1 > y0:
@@ -122,9 +163,9 @@ def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: Cro
     known and none of it is hole. Known colours are averaged over known frame pixels only, so
     no unknown colour bleeds in.
     """
-    rgb = _cut(image.astype(np.float32) / 255.0, box)
-    hole_crop = _resize(_cut(hole.astype(np.float32), box), size) > 1e-6
-    known_crop, known_rgb = _masked_mean(rgb, _cut(known.astype(np.float32), box), size)
+    rgb = _cut(image, box) / np.float32(255.0)
+    hole_crop = _resize(_cut(hole, box), size) > 1e-6
+    known_crop, known_rgb = _masked_mean(rgb, _cut(known, box), size)
     known_crop &= ~hole_crop
     known_rgb = known_rgb * known_crop[..., None]
     base = inpaint(np.rint(known_rgb * 255.0).astype(np.uint8), ~known_crop).astype(np.float32) / 255.0
@@ -133,15 +174,16 @@ def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: Cro
 
 def crop_truth(image: np.ndarray, region: np.ndarray, box: CropBox, size: int) -> np.ndarray:
     """The frame's colours over ``region`` cut like :func:`crop_region`, (S, S, 3) float32: a training target."""
-    rgb = _cut(image.astype(np.float32) / 255.0, box)
-    return _masked_mean(rgb, _cut(region.astype(np.float32), box), size)[1]
+    rgb = _cut(image, box) / np.float32(255.0)
+    return _masked_mean(rgb, _cut(region, box), size)[1]
 
 
 def paste_correction(image: np.ndarray, base: np.ndarray, correction: np.ndarray, box: CropBox,
-                     hole: np.ndarray) -> np.ndarray:
+                     hole: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``image`` with its hole set to the full-resolution ``base`` fill (from :func:`box_fill`) plus
-    the S x S ``correction`` (in [-1, 1] units) resized to the box."""
-    out = image.copy()
+    the S x S ``correction`` (in [-1, 1] units) resized to the box; written into ``out`` (a copy of
+    ``image``) when given, else into a new copy."""
+    out = image.copy() if out is None else out
     x0, y0, x1, y1 = box.inside(*hole.shape)
     if x1 <= x0 or y1 <= y0:
         return out
@@ -160,6 +202,17 @@ def crops_to_tensor(crops: list[Crop], device: str | torch.device = "cpu") -> to
     hole = torch.from_numpy(np.stack([c.hole for c in crops])[:, None].astype(np.float32))
     base = torch.from_numpy(np.stack([c.base for c in crops])).permute(0, 3, 1, 2)
     return mnet_input(rgb, known, hole, base).to(device)
+
+
+def _coarse(crop: Crop, side: int) -> np.ndarray:
+    """The crop's classical fill (known colours and Telea) resized to the box, (side, side, 3) uint8."""
+    return np.rint(cv2.resize(crop.base, (side, side), interpolation=cv2.INTER_LINEAR) * 255.0).astype(np.uint8)
+
+
+@lru_cache(maxsize=1)
+def _workers() -> ThreadPoolExecutor:
+    """Threads for the classical fills of one frame's instances, one per core."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="interorder-fill")
 
 
 def _check_image(image: np.ndarray) -> None:
@@ -191,7 +244,12 @@ class ContentCompletion:
     (None while no job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by
     ``interorder export``. ``threads`` sets the net's CPU threads (None: ONNX Runtime
     ``min(4, torch.get_num_threads())``, torch the caller's setting).
+
+    Its fills are deterministic (the same inputs give the same pixels), so a stream may reuse one
+    whose inputs repeat (``compose.RepeatCache``).
     """
+
+    deterministic = True
 
     def __init__(
         self, weights: str | Path | None = None, device: str = "cpu", *, backend: str = "auto",
@@ -251,10 +309,14 @@ class ContentCompletion:
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
-        crops = [crop_region(image, visible[n], holes[n], box, self.crop_size) for n, box in zip(todo, boxes)]
-        for n, box, correction in zip(todo, boxes, self._corrections(crops)):
-            base = box_fill(image, visible[n], box)
-            out[n] = paste_correction(image, base, correction, box, holes[n])
+        # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
+        # while the net runs.
+        crops = list(_workers().map(lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size),
+                                    todo, boxes))
+        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side))
+                 for n, box, crop in zip(todo, boxes, crops)]
+        for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
+            paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
         return out
 
     def _instance_options(self) -> ExemplarOptions:
@@ -277,5 +339,5 @@ class ContentCompletion:
             return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
-        base = box_fill(image, ~hole, box)
+        base = box_fill(image, ~hole, box, hole=hole)
         return paste_correction(image, base, self._corrections([crop])[0], box, hole)

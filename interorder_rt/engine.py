@@ -26,6 +26,7 @@ from interorder_rt.compose import (
     OrderSmoother,
     BackgroundMemory,
     RemovalPlan,
+    RepeatCache,
     disjoint_for_order,
     give_to_front,
     grow_targets,
@@ -203,6 +204,7 @@ class Engine:
         tracker = InstanceTracker()
         follower = TargetFollower() if follow else None
         background_memory = BackgroundMemory(memory) if memory is not None else None
+        cache = RepeatCache() if getattr(self.completion, "deterministic", False) else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -215,7 +217,7 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory)
+                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -225,7 +227,7 @@ class Engine:
 
     def _stream_frame(
         self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
-        memory: BackgroundMemory | None,
+        memory: BackgroundMemory | None, cache: RepeatCache | None,
     ) -> TransferResult:
         watch = _Stopwatch()
         given = item if isinstance(item, Frame) else Frame(**item)
@@ -245,7 +247,7 @@ class Engine:
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            return _like_input(self._merge(frame, order, watch, memory), given)
+            return _like_input(self._merge(frame, order, watch, memory, cache), given)
 
     def _on_stream(self):
         """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""
@@ -286,11 +288,13 @@ class Engine:
         return result
 
     def _merge(
-        self, frame: Frame, order: OrderResult, watch: _Stopwatch, memory: BackgroundMemory | None = None
+        self, frame: Frame, order: OrderResult, watch: _Stopwatch, memory: BackgroundMemory | None = None,
+        cache: RepeatCache | None = None,
     ) -> TransferResult:
         """Pose, completion and painting of one checked frame under a known order (timed).
 
-        ``memory`` (in a stream) fills what earlier frames showed of the freed background first.
+        ``memory`` (in a stream) fills what earlier frames showed of the freed background first;
+        ``cache`` (in a stream) reuses fills whose inputs repeat exactly (``compose.RepeatCache``).
         """
         image, targets = frame.image, frame.targets
         size = image.shape[:2]
@@ -302,8 +306,8 @@ class Engine:
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
-            completed = self._complete_revealed(image, modal, plan)
-            background = self._fill_background(image, modal, order.layering, plan, completed, memory)
+            completed = self._complete_revealed(image, modal, plan, cache)
+            background = self._fill_background(image, modal, order.layering, plan, completed, memory, cache)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -321,19 +325,29 @@ class Engine:
             reassigned=reassigned,
         )
 
-    def _complete_revealed(self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan) -> dict[int, np.ndarray]:
+    def _complete_revealed(
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None
+    ) -> dict[int, np.ndarray]:
         """Each revealing instance's image with its revealed region completed (one batch if the stage can)."""
         todo = plan.needs_completion()
         if not todo:
             return {}
-        visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
-        if hasattr(self.completion, "complete_many"):
-            return dict(zip(todo, self.completion.complete_many(image, visible, amodal)))
-        return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
+
+        def complete() -> dict[int, np.ndarray]:
+            visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
+            if hasattr(self.completion, "complete_many"):
+                return dict(zip(todo, self.completion.complete_many(image, visible, amodal)))
+            return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
+
+        if cache is None:
+            return complete()
+        x0, y0, x1, y1 = plan.box  # the completions' inputs follow from these (revealed pixels lie in the box)
+        key = (image, modal, plan.revealed[todo, y0:y1, x0:x1], np.array([*todo, *plan.box]))
+        return cache.get("instances", key, complete)
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
-        completed: dict[int, np.ndarray], memory: BackgroundMemory | None,
+        completed: dict[int, np.ndarray], memory: BackgroundMemory | None, cache: RepeatCache | None = None,
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
@@ -349,9 +363,14 @@ class Engine:
             staged, hole = memory.recall(staged, hole)
         if not hole.any():
             return staged
-        if "avoid" in inspect.signature(self.completion.fill_background).parameters:
-            return self.completion.fill_background(staged, hole, avoid=people)
-        return self.completion.fill_background(staged, hole)
+        avoid = people if "avoid" in inspect.signature(self.completion.fill_background).parameters else None
+
+        def fill() -> np.ndarray:
+            if avoid is None:
+                return self.completion.fill_background(staged, hole)
+            return self.completion.fill_background(staged, hole, avoid=avoid)
+
+        return fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
 
 
 def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:

@@ -248,3 +248,20 @@ def test_engine_stream_forgets_the_background_at_a_camera_cut():
     last = list(engine.stream(frames))[-1]
     hole = masks[2]
     assert np.abs(last.image[hole].astype(int) - 60).max() <= 1  # from the new shot, nothing of shot A
+
+
+def test_plan_removal_on_the_hole_box_equals_the_whole_frame_rule():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        modal = rng.random((5, 30, 40)) < 0.3
+        amodal = modal | (rng.random((5, 30, 40)) < 0.3)
+        layering, targets = rng.permutation(5), [int(t) for t in rng.choice(5, rng.integers(0, 3), replace=False)]
+        plan = plan_removal(modal, amodal, layering, targets)
+        rank = np.argsort(layering)
+        hole = modal[targets].any(axis=0) if targets else np.zeros((30, 40), bool)
+        for k in range(5):
+            front = [t for t in targets if rank[t] > rank[k]]
+            freed = modal[front].any(axis=0) if front and k not in targets else np.zeros((30, 40), bool)
+            np.testing.assert_array_equal(plan.revealed[k], amodal[k] & ~modal[k] & freed)
+        np.testing.assert_array_equal(plan.hole, hole)
+        np.testing.assert_array_equal(plan.background, hole & ~plan.revealed.any(axis=0))

@@ -11,5 +11,7 @@ void register_cuda(pybind11::module_& m);  // only in builds with CUDA (INTERORD
 void register_raster(pybind11::module_& m);
 void register_raster_cuda(pybind11::module_& m);  // only in builds with CUDA
 void register_fill_cuda(pybind11::module_& m);  // likewise (fill_cuda_bindings.cpp)
+void register_composite(pybind11::module_& m);  // layer painting (composite_bindings.cpp)
+void register_composite_cuda(pybind11::module_& m);  // only in builds with CUDA
 
 }  // namespace interorder::bind

@@ -7,6 +7,7 @@ from interorder_rt.compose.layering import merge_layering, trusted_edges
 from interorder_rt.compose.merge import merge_transfer, transfer_layers
 from interorder_rt.compose.painter import Layer, paint, paste_on_top
 from interorder_rt.compose.overlap import disjoint_for_order, give_to_front, overlapping_pairs
+from interorder_rt.compose.repeat_cache import RepeatCache
 from interorder_rt.compose.removal import RemovalPlan, grow_targets, layer_ranks, margin_pixels, plan_removal
 from interorder_rt.compose.temporal import OrderSmoother
 
@@ -15,6 +16,7 @@ __all__ = [
     "Layer",
     "OrderSmoother",
     "RemovalPlan",
+    "RepeatCache",
     "joint_occluders",
     "disjoint_for_order",
     "give_to_front",

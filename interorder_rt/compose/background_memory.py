@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from interorder_rt.compose.painter import copy_masked
+
 ALIGNS = ("static", "homography")
 CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
 CUT_SAMPLES = 4096  # background pixels compared per frame for the cut test
@@ -54,14 +56,14 @@ class BackgroundMemory:
         if self._disagrees(image, background):
             self._cut(image.shape[:2])
         if self.align == "static":
-            np.copyto(self.canvas, image, where=background[..., None])
+            copy_masked(self.canvas, image, background)
             self.seen |= background
         else:
             size = self.canvas.shape[1], self.canvas.shape[0]
             warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
             inside = cv2.warpPerspective(background.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
             inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
-            np.copyto(self.canvas, warped, where=inside[..., None])
+            copy_masked(self.canvas, warped, inside)
             self.seen |= inside
             self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
 
@@ -78,7 +80,7 @@ class BackgroundMemory:
         if not fill.any():
             return image, hole
         out = image.copy()
-        np.copyto(out[y0:y1, x0:x1], view, where=fill[..., None])  # much faster than a boolean index
+        copy_masked(out[y0:y1, x0:x1], view, fill)
         rest = hole.copy()
         rest[y0:y1, x0:x1] &= ~fill
         return out, rest

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from interorder_rt import _ext
+from interorder_rt.compose.painter import copy_masked
 
 PATCH_SIZES = (7, 5, 3)  # tried in turn until some patch lies wholly in the source
 TELEA_RADIUS = 3
@@ -86,7 +87,7 @@ def exemplar_fill(
         allowed = _source_in(source, avoid, region, (x0, y0, x1, y1))
         filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options)
         if filled is not None:
-            np.copyto(out[y0:y1, x0:x1], filled, where=region[..., None])
+            copy_masked(out[y0:y1, x0:x1], filled, region)
             return out
     x0, y0, x1, y1 = boxes[0]
     region = hole[y0:y1, x0:x1]

@@ -25,10 +25,11 @@ def transfer_layers(
     ``image``, so instances in front of a replaced person still occlude the new one.
     """
     layers = []
+    revealing = set(plan.needs_completion())
     for k in (int(i) for i in layering):
         if k in people:
             layers.append(people[k])
-        elif plan.revealed[k].any():
+        elif k in revealing:
             if k not in completed:
                 raise ValueError(f"instance {k} reveals part of a hole but has no completed content")
             layers.append(Layer(completed[k], modal[k] | plan.revealed[k]))

@@ -14,10 +14,12 @@ order recovery and the merge assume each pixel shows one instance. The rule:
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Sequence
 
 import numpy as np
 
+from interorder_rt.compose.boxes import intersection, mask_box
 from interorder_rt.compose.removal import layer_ranks
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -62,10 +64,22 @@ def give_to_front(masks: np.ndarray, layering: Sequence[int]) -> tuple[np.ndarra
     """(owned, reassigned): each pixel claimed by several masks kept only by the front-most of them
     in the back-to-front ``layering``; ``reassigned`` (N, H, W) marks the pixels each instance lost."""
     n = masks.shape[0]
-    if n < 2 or masks.sum(axis=0, dtype=np.uint8).max() <= 1:
-        return masks, np.zeros_like(masks)
+    if n < 2 or not _any_overlap(masks):
+        return masks, np.zeros(masks.shape, bool)
     rank = layer_ranks(layering, n)
     claimed = np.where(masks, rank[:, None, None], -1)
     front = claimed.max(axis=0)
     owned = masks & (claimed == front[None])
     return owned, masks & ~owned
+
+
+def _any_overlap(masks: np.ndarray) -> bool:
+    """Whether two masks share a pixel, tested on the intersection of their boxes only."""
+    boxes = [mask_box(mask) for mask in masks]
+    for i, j in itertools.combinations(range(len(masks)), 2):
+        common = intersection(boxes[i], boxes[j])
+        if common is not None:
+            x0, y0, x1, y1 = common
+            if (masks[i, y0:y1, x0:x1] & masks[j, y0:y1, x0:x1]).any():
+                return True
+    return False

@@ -1,11 +1,20 @@
-"""Back-to-front painting of RGB layers: the last step of every merge."""
+"""Back-to-front painting of RGB layers: the last step of every merge.
+
+:func:`paint` runs in the compiled core (``csrc/core/composite.cpp``, one pass over each layer's
+box, no float frame); :func:`paint_reference` is the same in NumPy, the kernel's reference and
+its fallback in a build without the core.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
 
+import cv2
 import numpy as np
+
+from interorder_rt import _ext
+from interorder_rt.compose.boxes import Box, mask_box
 
 
 @dataclass(frozen=True)
@@ -13,12 +22,30 @@ class Layer:
     """One paintable layer: its pixels ``rgb[mask]`` cover whatever lies below.
 
     With ``alpha`` (a pose transfer's coverage), ``rgb`` is blended over what lies below by it
-    wherever it is non-zero, so the silhouette has no staircase and no halo.
+    wherever it is non-zero, so the silhouette has no staircase and no halo. ``box``
+    (``x0, y0, x1, y1``), when given, is where the layer's pixels lie: nothing outside it is painted,
+    and painting costs the box, not the frame.
     """
 
     rgb: np.ndarray  # (H, W, 3) uint8, read only where mask (or alpha) is set
     mask: np.ndarray  # (H, W) bool
     alpha: np.ndarray | None = None  # (H, W) uint8 coverage, 0..255
+    box: Box | None = None
+
+
+def _checked(base: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
+    base = np.asarray(base)
+    if base.ndim != 3 or base.shape[2] != 3 or base.dtype != np.uint8:
+        raise ValueError(f"base must be an (H, W, 3) uint8 image, got {base.shape} {base.dtype}")
+    for k, layer in enumerate(layers):
+        if layer.mask.shape != base.shape[:2] or layer.rgb.shape != base.shape:
+            raise ValueError(
+                f"layer {k} has rgb {layer.rgb.shape} and mask {layer.mask.shape}; "
+                f"the base is {base.shape}"
+            )
+        if layer.alpha is not None and layer.alpha.shape != base.shape[:2]:
+            raise ValueError(f"layer alpha has shape {layer.alpha.shape}; the base is {base.shape}")
+    return base
 
 
 def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
@@ -28,33 +55,50 @@ def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.nda
     ``layers`` of the layer each pixel shows (of a layer with alpha: wherever its alpha is
     non-zero), ``-1`` where the base shows.
     """
-    base = np.asarray(base)
-    if base.ndim != 3 or base.shape[2] != 3 or base.dtype != np.uint8:
-        raise ValueError(f"base must be an (H, W, 3) uint8 image, got {base.shape} {base.dtype}")
+    base = _checked(base, layers)
+    core = _ext.compiled()
+    if core is None:
+        return paint_reference(base, layers)
     out = base.copy()
     owner = np.full(base.shape[:2], -1, dtype=np.int32)
-    for k, layer in enumerate(layers):
-        if layer.mask.shape != base.shape[:2] or layer.rgb.shape != base.shape:
-            raise ValueError(
-                f"layer {k} has rgb {layer.rgb.shape} and mask {layer.mask.shape}; "
-                f"the base is {base.shape}"
-            )
-        if layer.alpha is None:
-            out[layer.mask] = layer.rgb[layer.mask]
-            owner[layer.mask] = k
-        else:
-            owner[_blend(out, layer)] = k
+    h, w = base.shape[:2]
+    core.paint_layers(
+        out, owner,
+        [np.ascontiguousarray(layer.rgb, dtype=np.uint8) for layer in layers],
+        [np.ascontiguousarray(layer.mask, dtype=bool) for layer in layers],
+        [None if layer.alpha is None else np.ascontiguousarray(layer.alpha, dtype=np.uint8) for layer in layers],
+        [layer.box or mask_box(layer.mask if layer.alpha is None else layer.alpha) or (0, 0, 0, 0) for layer in layers],
+    )
     return out, owner
 
 
-def _blend(out: np.ndarray, layer: Layer) -> np.ndarray:
-    """``layer`` blended into ``out`` by its alpha; returns where it covers anything."""
-    if layer.alpha.shape != out.shape[:2]:
-        raise ValueError(f"layer alpha has shape {layer.alpha.shape}; the base is {out.shape}")
-    edge = layer.alpha > 0
-    a = layer.alpha[edge][:, None].astype(np.float32) / 255
-    out[edge] = (layer.rgb[edge] * a + out[edge] * (1 - a) + 0.5).astype(np.uint8)
-    return edge
+def copy_masked(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+    """``dst[mask] = src[mask]`` in place for (h, w, 3) uint8 images (views allowed), by OpenCV's
+    masked copy: about 100 times faster at 720p than ``np.copyto(..., where=)`` or boolean indexing."""
+    done = cv2.copyTo(src, np.ascontiguousarray(mask, dtype=bool).view(np.uint8), dst)
+    if done is not dst:
+        dst[...] = done
+
+
+def paint_reference(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`paint` in NumPy, over whole frames (the compiled kernel's reference)."""
+    base = _checked(base, layers)
+    out = base.copy()
+    owner = np.full(base.shape[:2], -1, dtype=np.int32)
+    h, w = base.shape[:2]
+    for k, layer in enumerate(layers):
+        x0, y0, x1, y1 = layer.box or (0, 0, w, h)
+        inside = np.zeros((h, w), dtype=bool)
+        inside[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = True
+        if layer.alpha is None:
+            covered = layer.mask & inside
+            out[covered] = layer.rgb[covered]
+        else:
+            covered = (layer.alpha > 0) & inside
+            a = layer.alpha[covered][:, None].astype(np.float32) / 255
+            out[covered] = (layer.rgb[covered] * a + out[covered] * (1 - a) + 0.5).astype(np.uint8)
+        owner[covered] = k
+    return out, owner
 
 
 def paste_on_top(image: np.ndarray, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

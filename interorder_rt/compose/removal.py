@@ -17,6 +17,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from interorder_rt.compose.boxes import Box, mask_box, union_box
+
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
 
 
@@ -27,10 +29,12 @@ class RemovalPlan:
     hole: np.ndarray  # (H, W) bool: union of the replaced people's visible pixels
     revealed: np.ndarray  # (N, H, W) bool: hole pixels each instance now shows (its completion)
     background: np.ndarray  # (H, W) bool: hole pixels no instance covers, filled as background
+    box: Box | None = None  # (x0, y0, x1, y1) holding every hole pixel, when known: queries look there only
 
     def needs_completion(self) -> list[int]:
         """Instances with a non-empty revealed region, in index order."""
-        return np.flatnonzero(self.revealed.reshape(self.revealed.shape[0], -1).any(axis=1)).tolist()
+        x0, y0, x1, y1 = self.box or (0, 0, self.hole.shape[1], self.hole.shape[0])
+        return np.flatnonzero(self.revealed[:, y0:y1, x0:x1].any(axis=(1, 2))).tolist()
 
 
 def layer_ranks(layering: Sequence[int], n: int) -> np.ndarray:
@@ -59,17 +63,24 @@ def plan_removal(
     n = modal.shape[0]
     rank = layer_ranks(layering, n)
     targets = [int(t) for t in targets]
-    hole = np.logical_or.reduce(modal[targets], axis=0) if targets else np.zeros(modal.shape[1:], bool)
-    revealed = np.zeros_like(modal)
+    hole = np.zeros(modal.shape[1:], bool)
+    revealed = np.zeros(modal.shape, bool)
+    background = np.zeros(modal.shape[1:], bool)
+    box = union_box(mask_box(modal[t]) for t in targets)
+    if box is None:
+        return RemovalPlan(hole=hole, revealed=revealed, background=background)
+    x0, y0, x1, y1 = box
+    inside = (slice(y0, y1), slice(x0, x1))  # every hole pixel lies here: work on it only
+    hole[inside] = modal[targets, y0:y1, x0:x1].any(axis=0)
     for k in range(n):
         if k in targets:
             continue
         in_front = [t for t in targets if rank[t] > rank[k]]
         if in_front:
-            freed = np.logical_or.reduce(modal[in_front], axis=0)
-            revealed[k] = amodal[k] & ~modal[k] & freed
-    background = hole & ~revealed.any(axis=0)
-    return RemovalPlan(hole=hole, revealed=revealed, background=background)
+            freed = modal[in_front, y0:y1, x0:x1].any(axis=0)
+            revealed[k, y0:y1, x0:x1] = amodal[k, y0:y1, x0:x1] & ~modal[k, y0:y1, x0:x1] & freed
+    background[inside] = hole[inside] & ~revealed[:, y0:y1, x0:x1].any(axis=0)
+    return RemovalPlan(hole=hole, revealed=revealed, background=background, box=box)
 
 
 def margin_pixels(mask: np.ndarray, share: float) -> int:

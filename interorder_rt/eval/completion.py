@@ -82,7 +82,7 @@ def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray,
     x0, y0, x1, y1 = box.inside(*hole.shape)
     region = hole[y0:y1, x0:x1]
     out = image.copy()
-    out[y0:y1, x0:x1][region] = box_fill(image, visible, box, method)[region]
+    out[y0:y1, x0:x1][region] = box_fill(image, visible, box, method, hole=hole)[region]
     return out
 
 
