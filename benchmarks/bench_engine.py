@@ -70,10 +70,9 @@ def record(benchmark, route: str, size: tuple[int, int], timings: list[dict[str,
         benchmark.extra_info["target_p50_ms"] = target
 
 
-@SIZES
-def test_engine_stream(benchmark, engine, size):
-    frame = scene_at(engine, size)
-    results = engine.stream(itertools.repeat(frame))
+def bench_stream(benchmark, engine, size, frames, route: str) -> None:
+    """Time ``engine.stream(frames)`` one frame a round and record the row ``route``."""
+    results = engine.stream(frames)
     timings = []
 
     def step():
@@ -83,7 +82,7 @@ def test_engine_stream(benchmark, engine, size):
 
     result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=2)
     assert result.image.shape == (*size, 3) and result.error is None
-    record(benchmark, "stream", size, timings[2:])
+    record(benchmark, route, size, timings[2:])
 
 
 def noisy_frames(frame: Frame, seed: int = 0):
@@ -96,18 +95,13 @@ def noisy_frames(frame: Frame, seed: int = 0):
 
 
 @SIZES
+def test_engine_stream(benchmark, engine, size):
+    bench_stream(benchmark, engine, size, itertools.repeat(scene_at(engine, size)), "stream")
+
+
+@SIZES
 def test_engine_stream_noisy(benchmark, engine, size):
-    results = engine.stream(noisy_frames(scene_at(engine, size)))
-    timings = []
-
-    def step():
-        result = next(results)
-        timings.append(result.timings.as_dict())
-        return result
-
-    result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=2)
-    assert result.image.shape == (*size, 3) and result.error is None
-    record(benchmark, "stream noisy", size, timings[2:])
+    bench_stream(benchmark, engine, size, noisy_frames(scene_at(engine, size)), "stream noisy")
 
 
 @SIZES
