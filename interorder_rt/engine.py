@@ -119,6 +119,8 @@ class Engine:
         self.order = order
         self.pose = pose
         self.completion = completion
+        # A completion stage that takes ``avoid`` is told which pixels belong to instances (copy none).
+        self._fill_avoids = "avoid" in inspect.signature(completion.fill_background).parameters
         self.min_evidence = float(min_evidence)
         self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
@@ -363,7 +365,7 @@ class Engine:
             staged, hole = memory.recall(staged, hole)
         if not hole.any():
             return staged
-        avoid = people if "avoid" in inspect.signature(self.completion.fill_background).parameters else None
+        avoid = people if self._fill_avoids else None
 
         def fill() -> np.ndarray:
             if avoid is None:

@@ -155,10 +155,7 @@ def _textures(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def build_mesh(source: SourcePerson) -> SourceMesh:
     """The layered mesh of ``source`` (module doc); work limited to the person's box."""
-    height, width = source.mask.shape
-    x, y, w, h = cv2.boundingRect(source.mask.view(np.uint8))
-    x0, y0 = max(x - _BORDER, 0), max(y - _BORDER, 0)
-    x1, y1 = min(x + w + _BORDER, width), min(y + h + _BORDER, height)
+    x0, y0, x1, y1 = source.box(_BORDER)
     mask = np.ascontiguousarray(source.mask[y0:y1, x0:x1])
     keypoints = source.keypoints - np.float32([x0, y0])
     scale = body_scale(source.keypoints)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
 from interorder_rt.keypoints import INDEX, KEYPOINT_NAMES, validate_keypoints, visible
@@ -139,6 +140,14 @@ class SourcePerson:
         for field_name, value in (("image", image.copy()), ("mask", mask.copy()), ("keypoints", keypoints)):
             value.flags.writeable = False
             object.__setattr__(self, field_name, value)
+
+
+    def box(self, border: int) -> tuple[int, int, int, int]:
+        """``x0, y0, x1, y1`` of the person's mask grown by ``border`` pixels, clipped to the image:
+        where a pose stage's per-pixel work on the source has to look."""
+        height, width = self.mask.shape
+        x, y, w, h = cv2.boundingRect(self.mask.view(np.uint8))
+        return max(x - border, 0), max(y - border, 0), min(x + w + border, width), min(y + h + border, height)
 
 
 @runtime_checkable

@@ -45,9 +45,7 @@ def _extents(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def analyse_source(source: SourcePerson) -> SourceParts:
     """Assign every person pixel of ``source`` to its nearest part skeleton (work limited to the person's box)."""
     height, width = source.mask.shape
-    x, y, w, h = cv2.boundingRect(source.mask.view(np.uint8))
-    x0, y0 = max(x - _BORDER, 0), max(y - _BORDER, 0)
-    x1, y1 = min(x + w + _BORDER, width), min(y + h + _BORDER, height)
+    x0, y0, x1, y1 = source.box(_BORDER)
     box = (slice(y0, y1), slice(x0, x1))
     mask = source.mask[box]
     distances = part_distances(source.keypoints - np.float32([x0, y0]), y1 - y0, x1 - x0)
