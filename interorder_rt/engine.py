@@ -125,6 +125,7 @@ class Engine:
         self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
         self.device, self._stream = _engine_stream(device)
+        self._device_path = _device_path(self)
         self._warned_overlap = False
 
     def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
@@ -172,6 +173,8 @@ class Engine:
         self._require_source()
         watch = _Stopwatch()
         given = _frame_from(frame, fields)
+        if self._device_path is not None:
+            return self._device_path.run(given, order, watch)
         frame = given.checked()
         if not frame.masks.shape[0]:
             return _like_input(_unchanged(frame, watch), given)
@@ -408,6 +411,15 @@ def _engine_stream(device: str) -> tuple[Any, Any]:
 
     device = torch.device(device)
     return device, torch.cuda.Stream(device) if device.type == "cuda" and torch.cuda.is_available() else None
+
+
+def _device_path(engine: Engine) -> Any:
+    """On a CUDA device, the path that keeps each frame there (``backends.device_engine``); else None."""
+    if engine.device.type != "cuda":
+        return None
+    from interorder_rt.backends.device_engine import DevicePath
+
+    return DevicePath(engine, engine.device)
 
 
 def _device_maskset(masks: Any) -> MaskSet | None:

@@ -56,14 +56,25 @@ def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarr
 
 def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
     """(H, W) bool: an (S, S) probability map mapped back into its crop box, bilinear, thresholded."""
+    out = np.zeros((height, width), dtype=bool)
+    window = paste_window(probability, crop_box, height, width, threshold)
+    if window is not None:
+        roi, (x0, y0, x1, y1) = window
+        out[y0:y1, x0:x1] = roi
+    return out
+
+
+def paste_window(probability: np.ndarray, crop_box: np.ndarray, height: int,
+                 width: int, threshold: float) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """:func:`paste_crop` within the crop box only: (the box's bool pixels, ``(x0, y0, x1, y1)``
+    of the box in the frame), None when the box misses the frame."""
     size = probability.shape[0]
     x0, y0, x1, y1 = (float(v) for v in crop_box)
     scale_x, scale_y = (x1 - x0) / size, (y1 - y0) / size
     ix0, iy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
     ix1, iy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
-    out = np.zeros((height, width), dtype=bool)
     if ix1 <= ix0 or iy1 <= iy0:
-        return out
+        return None
     # Image pixel centre (x + 0.5) sits at crop coordinate (x + 0.5 - x0) / scale_x - 0.5.
     to_crop = np.array(
         [[1 / scale_x, 0, (ix0 + 0.5 - x0) / scale_x - 0.5], [0, 1 / scale_y, (iy0 + 0.5 - y0) / scale_y - 0.5]]
@@ -75,8 +86,7 @@ def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    out[iy0:iy1, ix0:ix1] = roi > threshold
-    return out
+    return roi > threshold, (ix0, iy0, ix1, iy1)
 
 
 class OrderRecovery:
@@ -201,9 +211,14 @@ class OrderRecovery:
             return masks
         return torch.as_tensor(host_masks(masks), device=self.device)
 
-    def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray) -> np.ndarray:
-        """Each instance's modal mask, OR-ed with its completion against the union of its occluders."""
-        amodal = maskset.to_numpy()
+    def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray,
+                      modal: torch.Tensor | None = None) -> Any:
+        """Each instance's modal mask, OR-ed with its completion against the union of its occluders.
+
+        With ``modal`` (the masks as a tensor: the Engine's device path) the result is a tensor on
+        its device, each completion pasted within its crop box there.
+        """
+        amodal = maskset.to_numpy() if modal is None else modal.clone()
         occluded = [i for i in range(maskset.n) if np.any(order[i] == -1)]
         if not occluded:
             return amodal
@@ -212,5 +227,8 @@ class OrderRecovery:
         boxes = self._crop_boxes(maskset, targets)
         probability = torch.sigmoid(self._forward(maskset, image, targets, occluders, boxes)[0]).cpu().numpy()
         for k, i in enumerate(occluded):
-            amodal[i] |= paste_crop(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
+            window = paste_window(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
+            if window is not None:
+                roi, (x0, y0, x1, y1) = window
+                amodal[i, y0:y1, x0:x1] |= roi if modal is None else torch.from_numpy(roi).to(modal.device)
         return amodal

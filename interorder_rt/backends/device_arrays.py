@@ -88,3 +88,22 @@ def as_tensor(array: Any, device: Any) -> Any:
         if stream:
             torch.cuda.current_stream(device).wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
     return torch.as_tensor(array, device=device)
+
+
+def like_tensor(output: Any, original: Any) -> Any:
+    """``output`` (a torch tensor: the device path's image) in the kind and on the device of
+    ``original``, without a copy where the kinds share memory.
+
+    A torch tensor stays a tensor (moved to ``original``'s device if it differs), a CuPy array gets
+    a CuPy view of the same memory (DLPack), a host array a NumPy copy; other CUDA arrays the
+    tensor itself.
+    """
+    if _torch(original):
+        return output.to(original.device)
+    if _is_cupy(original):
+        import cupy
+
+        return cupy.from_dlpack(output)
+    if not is_device(original):
+        return output.cpu().numpy()
+    return output
