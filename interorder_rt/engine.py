@@ -76,9 +76,9 @@ class Engine:
     ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) runs the default
     ORNet and MNet (``OrderRecovery`` explains the choice). On a CUDA ``device`` the Engine queues
     its GPU work on a stream of its own (on the caller's when run under ``torch.cuda.stream``).
-    Frames may hold torch CUDA tensors or CuPy arrays: their masks are packed on the GPU, and the
-    output image comes back in the input image's kind and device
-    (``interorder_rt.backends.device_arrays`` says what still passes through the host).
+    There the frame stays on the GPU from input to output (``interorder_rt.backends.device_engine``
+    says which stages cross to the host); frames may hold NumPy arrays, torch CUDA tensors or CuPy
+    arrays, and the output image comes back in the input image's kind and device.
 
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
@@ -414,8 +414,9 @@ def _engine_stream(device: str) -> tuple[Any, Any]:
 
 
 def _device_path(engine: Engine) -> Any:
-    """On a CUDA device, the path that keeps each frame there (``backends.device_engine``); else None."""
-    if engine.device.type != "cuda":
+    """On a CUDA device the CUDA kernels can use, the path that keeps each frame there
+    (``backends.device_engine``); else None (the host path)."""
+    if engine.device.type != "cuda" or _ext.gpu_count() == 0:
         return None
     from interorder_rt.backends.device_engine import DevicePath
 
