@@ -29,7 +29,8 @@ DEVICE_PATH_STAGES = {
     "joint_evidence_overlaps_margins_plan": "device",
     "pose_raster": "device",  # the mesh placement (vertices, box) is planned on the host
     "exemplar_fill": "device",  # background, and instances with instance="exemplar"
-    "mnet_completion": "host",  # the default instance filler: OpenCV Telea under MNet's correction
+    "mnet_completion": "host",  # the default instance filler (OpenCV Telea under MNet's correction): the
+    # window of the revealing instances' crop boxes crosses, never the whole frame
     "compositing": "device",
     "rgb_ornet_crops": "host",  # only for an ORNet trained with RGB input (the shipped one is not)
 }

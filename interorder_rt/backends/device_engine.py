@@ -15,8 +15,9 @@ in place), then every per-pixel stage runs there, on the Engine's stream:
 What reaches the host is small: boxes, the order matrix, growth, which instances reveal anything,
 the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings. Three
 stages are host code by nature and cross on purpose, each named where it happens (``_on_host``):
-MNet's instance completion and background fill (their classical Telea fill is OpenCV), a
-completion or pose stage that is not the package's, and an RGB ORNet's image crops.
+MNet's instance completion (the default instance filler; its classical fill is OpenCV Telea),
+for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
+background fill; a completion or pose stage that is not the package's; an RGB ORNet's image crops.
 
 The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
 for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
@@ -40,7 +41,10 @@ from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
 from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_pose import DevicePose
+from interorder_rt.backends.device_masks import tensor_boxes
+from interorder_rt.completion import INSTANCE_MARGIN, ContentCompletion, CropBox, square_box
 from interorder_rt.compose import Layer, merge_layering, overlapping_pairs
+from interorder_rt.compose.boxes import union_box
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -55,6 +59,29 @@ def _on_host(function, *tensors: torch.Tensor | None, **options: Any) -> torch.T
     return torch.from_numpy(np.ascontiguousarray(function(*host, **options))).to(device)
 
 
+def _mnet_in_window(completion: ContentCompletion, image: torch.Tensor, visible: torch.Tensor,
+                    amodal: torch.Tensor) -> list[torch.Tensor]:
+    """MNet's instance completions (host code: OpenCV Telea under the net's correction) with only the
+    window they read and write crossing to the host: the union of the instances' square crop boxes
+    (``completion.square_box``), in which ``ContentCompletion`` does all its work, so the pixels are
+    those of the whole frame's completion."""
+    h, w = int(image.shape[0]), int(image.shape[1])
+    windows = []
+    for x0, y0, x1, y1 in (box for box in tensor_boxes(amodal) if box is not None):
+        square = square_box(np.ones((y1 - y0, x1 - x0), bool), INSTANCE_MARGIN)
+        windows.append(CropBox(square.x0 + x0, square.y0 + y0, square.side).inside(h, w))
+    x0, y0, x1, y1 = union_box(windows)
+    inside = (slice(y0, y1), slice(x0, x1))
+    filled = _on_host(completion.complete_many, image[inside], visible[(slice(None), *inside)],
+                      amodal[(slice(None), *inside)])
+    out = []
+    for patch in filled:
+        completed = image.clone()
+        completed[inside] = patch
+        out.append(completed)
+    return out
+
+
 class DevicePath:
     """The stages of ``engine`` run on tensors on ``device`` (module docstring)."""
 
@@ -66,18 +93,22 @@ class DevicePath:
     def run(self, given: Frame, order: OrderResult | None, watch: Any) -> TransferResult:
         """``Engine.run`` of one frame (``watch``: the Engine's stage stopwatch)."""
         engine = self.engine
+        caller = _current_stream(self.device)
         with engine._on_stream():
+            worker = _current_stream(self.device)
             frame = device_frame(given, self.device)
             if not frame.masks.shape[0]:
-                return self._unchanged(frame, given, watch)
-            with watch.stage("order"):
-                maskset = MaskSet(frame.masks)
-                pairs = overlapping_pairs(maskset)
-                if order is None:
-                    order = self._layered(self._recover_order(frame, maskset, pairs), frame)
-                else:
-                    order = self._given_order(order, frame.masks)
-            result = self._merge(frame, order, bool(pairs), watch)
+                result = self._unchanged(frame, watch)
+            else:
+                with watch.stage("order"):
+                    maskset = MaskSet(frame.masks)
+                    pairs = overlapping_pairs(maskset)
+                    if order is None:
+                        order = self._layered(self._recover_order(frame, maskset, pairs), frame)
+                    else:
+                        order = self._given_order(order, frame.masks)
+                result = self._merge(frame, order, bool(pairs), watch)
+        _hand_over(result, worker, caller)
         return replace(result, image=like_tensor(result.image, given.image))
 
     def _recover_order(self, frame: Frame, maskset: MaskSet, pairs: list[tuple[int, int]]) -> OrderResult:
@@ -163,6 +194,8 @@ class DevicePath:
             options = completion._instance_options()
             return {k: exemplar_fill_tensor(image, a & ~v, source=v, options=options)
                     for k, v, a in zip(todo, visible, amodal)}
+        if getattr(completion, "instance", None) == "mnet" and isinstance(completion, ContentCompletion):
+            return dict(zip(todo, _mnet_in_window(completion, image, visible, amodal)))
         if hasattr(completion, "complete_many"):
             return dict(zip(todo, _on_host(completion.complete_many, image, visible, amodal)))
         return {k: _on_host(completion.complete, image, v, a) for k, v, a in zip(todo, visible, amodal)}
@@ -183,14 +216,14 @@ class DevicePath:
             return _on_host(completion.fill_background, staged, hole)
         return _on_host(completion.fill_background, staged, hole, avoid)
 
-    def _unchanged(self, frame: Frame, given: Frame, watch: Any) -> TransferResult:
+    def _unchanged(self, frame: Frame, watch: Any) -> TransferResult:
         """A frame with no instances: its image (a copy), nothing recovered or painted."""
         h, w = int(frame.image.shape[0]), int(frame.image.shape[1])
         empty = OrderResult(order=np.zeros((0, 0), np.int8), growth=np.zeros((0, 0), np.float32),
                             layering=np.zeros(0, np.int64))
         none = torch.zeros((0, h, w), dtype=torch.bool, device=self.device)
         return TransferResult(
-            image=like_tensor(frame.image.clone(), given.image), order=empty, amodal=none, targets=(),
+            image=frame.image.clone(), order=empty, amodal=none, targets=(),
             person_rgb=torch.zeros((0, h, w, 3), dtype=torch.uint8, device=self.device), person_masks=none,
             visible_person_masks=none,
             timings=StageTimings(order=0.0, pose=0.0, completion=0.0, merge=0.0,
@@ -200,3 +233,19 @@ class DevicePath:
 
 def _stacked(planes: list[torch.Tensor], empty: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.stack(planes) if planes else torch.zeros(empty, dtype=dtype, device=device)
+
+
+def _current_stream(device: torch.device) -> Any:
+    return torch.cuda.current_stream(device) if device.type == "cuda" else None
+
+
+def _hand_over(result: TransferResult, worker: Any, caller: Any) -> None:
+    """The caller's stream waits for the work queued on the Engine's, and the result's tensors are
+    marked as used on it (so their memory is not handed out again while the caller reads them)."""
+    if worker is None or worker == caller:
+        return
+    caller.wait_stream(worker)
+    for value in (result.image, result.amodal, result.person_rgb, result.person_masks, result.visible_person_masks,
+                  result.reassigned):
+        if isinstance(value, torch.Tensor) and value.is_cuda:
+            value.record_stream(caller)

@@ -142,9 +142,8 @@ def joint_windows(masks: torch.Tensor, keypoints: np.ndarray, margin: int = JOIN
     points = np.asarray(keypoints, dtype=np.float64).reshape(-1, 2)
     points = np.floor(points[~np.isnan(points).any(axis=1)]).astype(np.int64)
     points = points[(points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)]
-    offsets = np.arange(-margin, margin + 1)
-    ys = points[:, 1, None, None] + offsets[None, :, None] + 0 * offsets[None, None, :]
-    xs = points[:, 0, None, None] + offsets[None, None, :] + 0 * offsets[None, :, None]
+    dy, dx = np.mgrid[-margin : margin + 1, -margin : margin + 1]
+    ys, xs = points[:, 1, None, None] + dy, points[:, 0, None, None] + dx  # (P, k, k)
     inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
     index = torch.from_numpy((np.clip(ys, 0, h - 1) * w + np.clip(xs, 0, w - 1)).reshape(-1)).to(masks.device)
     values = masks.reshape(n, h * w)[:, index].cpu().numpy().reshape(n, *ys.shape)
