@@ -138,6 +138,8 @@ def test_the_device_path_on_cpu_tensors_gives_the_host_result(pairs, fillers):
         np.testing.assert_array_equal(device.order.layering, host.order.layering)
         for name in ("amodal", "person_rgb", "person_masks", "visible_person_masks", "reassigned"):
             np.testing.assert_array_equal(getattr(device, name).numpy(), getattr(host, name), err_msg=name)
+        given = DevicePath(engine, CPU).run(frame, host.order, _Stopwatch())  # a given order is used as it is
+        np.testing.assert_array_equal(given.image.numpy(), host.image)
 
 
 def test_the_device_path_hands_numpy_back_for_numpy_and_checks_like_the_host(pairs):

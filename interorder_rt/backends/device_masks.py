@@ -43,8 +43,8 @@ def give_to_front(masks: torch.Tensor, layering: Sequence[int], overlapping: boo
     n = masks.shape[0]
     if n < 2 or not overlapping:
         return masks, torch.zeros_like(masks)
-    rank = torch.as_tensor(layer_ranks(layering, n), device=masks.device)
-    claimed = torch.where(masks, rank[:, None, None], -1)
+    rank = torch.as_tensor(layer_ranks(layering, n), dtype=torch.int32, device=masks.device)
+    claimed = torch.where(masks, rank[:, None, None], -1)  # (N, H, W) int32: only when masks overlap
     owned = masks & (claimed == claimed.max(dim=0).values[None])
     return owned, masks & ~owned
 
