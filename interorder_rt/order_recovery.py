@@ -39,8 +39,9 @@ def target_crop_boxes(boxes: np.ndarray, enlarge: float, max_aspect: float = 1.0
     return np.concatenate([centre - sides / 2.0, centre + sides / 2.0], axis=1)
 
 
-def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarray:
-    """(B, size, size, 3) uint8 nearest-neighbour crops of an (H, W, 3) image; 0 outside the image.
+def crop_image(image: np.ndarray | torch.Tensor, crop_boxes: np.ndarray, size: int) -> np.ndarray | torch.Tensor:
+    """(B, size, size, 3) uint8 nearest-neighbour crops of an (H, W, 3) image (a NumPy array, or a
+    tensor: crops on its device); 0 outside the image.
 
     Samples the same pixels as ``MaskSet.crops`` (``floor(x0 + (u + 0.5) * (x1 - x0) / size)``).
     """
@@ -49,9 +50,11 @@ def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarr
     steps = (np.arange(size) + 0.5) / size
     sx = np.floor(crop_boxes[:, :1] + steps * (crop_boxes[:, 2:3] - crop_boxes[:, :1])).astype(np.int64)
     sy = np.floor(crop_boxes[:, 1:2] + steps * (crop_boxes[:, 3:4] - crop_boxes[:, 1:2])).astype(np.int64)
-    inside = ((sy >= 0) & (sy < h))[:, :, None] & ((sx >= 0) & (sx < w))[:, None, :]
-    out = image[np.clip(sy, 0, h - 1)[:, :, None], np.clip(sx, 0, w - 1)[:, None, :]]
-    return out * inside[..., None].astype(np.uint8)
+    inside = (((sy >= 0) & (sy < h))[:, :, None] & ((sx >= 0) & (sx < w))[:, None, :])[..., None].astype(np.uint8)
+    rows, cols = np.clip(sy, 0, h - 1)[:, :, None], np.clip(sx, 0, w - 1)[:, None, :]
+    if isinstance(image, torch.Tensor):  # the Engine's device path: crops cut where the image is
+        rows, cols, inside = (torch.from_numpy(a).to(image.device) for a in (rows, cols, inside))
+    return image[rows, cols] * inside
 
 
 def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
@@ -163,11 +166,12 @@ class OrderRecovery:
             return None
         if image is None:
             raise ValueError(f"this ORNet ({self.weights}) takes RGB input: pass the (H, W, 3) uint8 image")
-        image = np.asarray(image)
-        if image.shape != (maskset.height, maskset.width, 3) or image.dtype != np.uint8:
+        image = image if isinstance(image, torch.Tensor) else np.asarray(image)
+        uint8 = torch.uint8 if isinstance(image, torch.Tensor) else np.uint8
+        if tuple(image.shape) != (maskset.height, maskset.width, 3) or image.dtype != uint8:
             raise ValueError(
                 f"image must be ({maskset.height}, {maskset.width}, 3) uint8 like the masks, "
-                f"got {image.shape} {image.dtype}"
+                f"got {tuple(image.shape)} {image.dtype}"
             )
         return image
 

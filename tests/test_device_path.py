@@ -180,3 +180,25 @@ def test_mnet_completion_crosses_to_the_host_in_its_window_only(monkeypatch):
                                         torch.from_numpy(amodal))
     np.testing.assert_array_equal(torch.stack(got).numpy(), expected)
     assert crossed and crossed[0][0] < 160 and crossed[0][1] < 200  # a window, not the frame
+
+
+def test_an_rgb_ornet_cuts_its_image_crops_where_the_image_is(pairs, tmp_path):
+    from interorder_rt.io.atomic import atomic_torch_save
+    from interorder_rt.models.ornet import ORNet, ORNetConfig, export_checkpoint
+    from interorder_rt.order_recovery import OrderRecovery, crop_image
+
+    image = np.random.default_rng(4).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    boxes = np.array([[-5.0, 2.0, 20.0, 27.0], [10.5, -3.0, 45.0, 31.5]])
+    np.testing.assert_array_equal(crop_image(torch.from_numpy(image), boxes, 16).numpy(), crop_image(image, boxes, 16))
+    torch.manual_seed(0)
+    atomic_torch_save(export_checkpoint(ORNet(ORNetConfig(size=32, widths=(8, 16), rgb=True)).eval()), tmp_path / "rgb.pt")
+    pair = pairs[1]
+    engine = _engine(pair)
+    engine.order = OrderRecovery(tmp_path / "rgb.pt", backend="torch")
+    ref, y = pair.reference, pair.reference_index
+    kp = ref.instances[y].keypoints
+    host = engine.run(image=ref.image, masks=ref.modal, target=y, keypoints=kp)
+    frame = Frame(image=torch.from_numpy(ref.image), masks=torch.from_numpy(ref.modal), target=y, keypoints=kp)
+    device = DevicePath(engine, CPU).run(frame, None, _Stopwatch())
+    np.testing.assert_array_equal(device.amodal.numpy(), host.amodal)
+    np.testing.assert_array_equal(device.image.numpy(), host.image)

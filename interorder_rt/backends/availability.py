@@ -32,7 +32,7 @@ DEVICE_PATH_STAGES = {
     "mnet_completion": "host",  # the default instance filler (OpenCV Telea under MNet's correction): the
     # window of the revealing instances' crop boxes crosses, never the whole frame
     "compositing": "device",
-    "rgb_ornet_crops": "host",  # only for an ORNet trained with RGB input (the shipped one is not)
+    "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
 }
 
 

@@ -17,7 +17,7 @@ the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, ti
 stages are host code by nature and cross on purpose, each named where it happens (``_on_host``):
 MNet's instance completion (the default instance filler; its classical fill is OpenCV Telea),
 for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
-background fill; a completion or pose stage that is not the package's; an RGB ORNet's image crops.
+background fill; a completion, pose or order stage that is not the package's.
 
 The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
 for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
@@ -136,11 +136,13 @@ class DevicePath:
         return result
 
     def _order_image(self, image: torch.Tensor) -> Any:
-        """What the order stage reads of the image: nothing for a mask-only ORNet (the shipped one)."""
-        config = getattr(self.engine.order, "config", None)
-        if config is not None and not getattr(config, "rgb", True):
-            return None
-        return image.cpu().numpy()  # an RGB order stage cuts its crops on the host
+        """The image as the order stage takes it: the tensor for ``OrderRecovery`` (an RGB ORNet cuts
+        its crops on the device; the shipped one reads no image), a host copy for any other stage."""
+        from interorder_rt.order_recovery import OrderRecovery
+
+        if not isinstance(self.engine.order, OrderRecovery):
+            return image.cpu().numpy()
+        return image if self.engine.order.config.rgb else None
 
     def _layered(self, order: OrderResult, frame: Frame) -> OrderResult:
         """``Engine._layered_for_merge`` with the joint evidence read around the joints on the device."""
