@@ -121,7 +121,8 @@ def _engine(pair, **completion) -> Engine:
 
 
 @pytest.mark.filterwarnings("ignore:instance masks overlap")
-@pytest.mark.parametrize("fillers", [{}, {"background": "exemplar", "instance": "exemplar"}], ids=["default", "exemplar"])
+@pytest.mark.parametrize("fillers", [{}, {"background": "exemplar", "instance": "exemplar"}],
+                         ids=["default", "exemplar"])
 def test_the_device_path_on_cpu_tensors_gives_the_host_result(pairs, fillers):
     for pair in pairs:
         engine = _engine(pair, **fillers)
@@ -191,7 +192,8 @@ def test_an_rgb_ornet_cuts_its_image_crops_where_the_image_is(pairs, tmp_path):
     boxes = np.array([[-5.0, 2.0, 20.0, 27.0], [10.5, -3.0, 45.0, 31.5]])
     np.testing.assert_array_equal(crop_image(torch.from_numpy(image), boxes, 16).numpy(), crop_image(image, boxes, 16))
     torch.manual_seed(0)
-    atomic_torch_save(export_checkpoint(ORNet(ORNetConfig(size=32, widths=(8, 16), rgb=True)).eval()), tmp_path / "rgb.pt")
+    model = ORNet(ORNetConfig(size=32, widths=(8, 16), rgb=True)).eval()
+    atomic_torch_save(export_checkpoint(model), tmp_path / "rgb.pt")
     pair = pairs[1]
     engine = _engine(pair)
     engine.order = OrderRecovery(tmp_path / "rgb.pt", backend="torch")

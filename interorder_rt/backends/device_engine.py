@@ -185,7 +185,8 @@ class DevicePath:
             instance_ids=tuple(frame.instance_ids or ()), reassigned=reassigned,
         )
 
-    def _complete_revealed(self, image: torch.Tensor, modal: torch.Tensor, plan: dm.DevicePlan) -> dict[int, torch.Tensor]:
+    def _complete_revealed(self, image: torch.Tensor, modal: torch.Tensor,
+                           plan: dm.DevicePlan) -> dict[int, torch.Tensor]:
         """Each revealing instance's image with its revealed region completed."""
         todo = plan.needs_completion()
         if not todo:
@@ -233,7 +234,8 @@ class DevicePath:
         )
 
 
-def _stacked(planes: list[torch.Tensor], empty: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _stacked(planes: list[torch.Tensor], empty: tuple[int, ...], dtype: torch.dtype,
+             device: torch.device) -> torch.Tensor:
     return torch.stack(planes) if planes else torch.zeros(empty, dtype=dtype, device=device)
 
 

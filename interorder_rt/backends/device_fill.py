@@ -36,8 +36,10 @@ def _allowed(region: torch.Tensor, source: torch.Tensor | None, avoid: torch.Ten
     return allowed.contiguous()
 
 
-def exemplar_fill_tensor(image: torch.Tensor, hole: torch.Tensor, *, source: torch.Tensor | None = None,
-                         avoid: torch.Tensor | None = None, options: ExemplarOptions = ExemplarOptions()) -> torch.Tensor:
+def exemplar_fill_tensor(
+    image: torch.Tensor, hole: torch.Tensor, *, source: torch.Tensor | None = None, avoid: torch.Tensor | None = None,
+    options: ExemplarOptions = ExemplarOptions(),
+) -> torch.Tensor:
     """``image`` (H, W, 3) uint8 with its ``hole`` (H, W) bool filled from patches of ``source``
     pixels (default: those not in ``avoid``), on the image's device; other pixels unchanged."""
     out = image.clone()

@@ -56,7 +56,8 @@ def disjoint_for_order(masks: torch.Tensor, pairs: Sequence[tuple[int, int]], re
     out = masks.clone()
     for i, j in pairs:
         shared = masks[i] & masks[j]
-        margins = [_front_margin(recover(torch.stack([masks[a], masks[b] & ~shared])), 0, 1) for a, b in ((i, j), (j, i))]
+        margins = [_front_margin(recover(torch.stack([masks[holder], masks[other] & ~shared])), 0, 1)
+                   for holder, other in ((i, j), (j, i))]
         if max(margins) == -np.inf:
             out[i] &= ~shared
             out[j] &= ~shared
@@ -113,7 +114,8 @@ class DevicePlan:
         return torch.nonzero(self.revealed[:, y0:y1, x0:x1].flatten(1).any(dim=1)).flatten().tolist()
 
 
-def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[int], targets: Sequence[int]) -> DevicePlan:
+def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[int],
+                 targets: Sequence[int]) -> DevicePlan:
     """``compose.plan_removal`` on tensors, within the box of the removed people."""
     n = modal.shape[0]
     rank = layer_ranks(layering, n)
@@ -135,7 +137,8 @@ def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[i
     return DevicePlan(hole, revealed, background, box)
 
 
-def joint_windows(masks: torch.Tensor, keypoints: np.ndarray, margin: int = JOINT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+def joint_windows(masks: torch.Tensor, keypoints: np.ndarray,
+                  margin: int = JOINT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
     """The (2 margin + 1)² pixels of every mask around each in-frame keypoint, on the host:
     (N, P, k, k) bool values and (P, k, k) bool in-frame flags. All ``joint_occluders`` reads."""
     n, h, w = masks.shape
