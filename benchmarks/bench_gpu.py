@@ -2,7 +2,9 @@
 
 - ``Engine.run`` on a synthetic frame with N = 6 instances, one person replaced, at 1280 x 720 and
   1920 x 1080: on the CPU (the default ONNX Runtime backend, numpy frame) and on CUDA (torch
-  backend with CUDA graphs, the frame as torch CUDA tensors).
+  backend with CUDA graphs, the frame as torch CUDA tensors, through the device path of
+  ``backends.device_engine``: the default fillers, whose MNet instance completion crosses to the
+  host, and the exemplar fillers, with which every stage stays on the GPU).
 - The ORNet stage (``OrderRecovery``) of the 8-instance 256² frame of ``bench_order_recovery``.
 
 Each test keeps its own per-call times and stores p50 and p99 (ms) in ``extra_info``; the issue's
@@ -23,8 +25,8 @@ from interorder_rt import _ext
 
 RESOLUTIONS = {"720p": (720, 1280), "1080p": (1080, 1920)}
 TARGET_P50_MS = {"720p": 4.0, "1080p": 6.0, "ornet": 1.0}
-# Rounds per (test, device): the whole GPU check must end within 8 minutes, and Engine.run's
-# pose, fill and merge still run on the CPU. p99 of 60 rounds is close to their maximum.
+# Rounds per (test, device): the whole GPU check must end within 8 minutes (three Engine routes at
+# two sizes, CPU included). p99 of 60 rounds is close to their maximum.
 ROUNDS = {("engine", "cpu"): 5, ("engine", "cuda"): 60, ("ornet", "cpu"): 20, ("ornet", "cuda"): 500}
 WARMUP = {"cpu": 1, "cuda": 10}
 
@@ -70,14 +72,19 @@ def pair(request):
     return request.param, _six_instance_pair(*RESOLUTIONS[request.param])
 
 
-@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize(("device", "fillers"), [("cpu", "default"), ("cuda", "default"), ("cuda", "exemplar")])
 @pytest.mark.benchmark(group="gpu-engine-run")
-def test_engine_run(benchmark, pair, device):
+def test_engine_run(benchmark, pair, device, fillers):
+    from interorder_rt.completion import ContentCompletion
     from interorder_rt.engine import Engine
 
     _needs(device)
     name, pair = pair
-    engine = Engine(device=device, backend="auto" if device == "cpu" else "torch")
+    backend = "auto" if device == "cpu" else "torch"
+    completion = None
+    if fillers == "exemplar":
+        completion = ContentCompletion(device=device, backend=backend, background="exemplar", instance="exemplar")
+    engine = Engine(device=device, backend=backend, completion=completion)
     src, ref, y = pair.source, pair.reference, pair.reference_index
     engine.set_source(src.image, keypoints=src.instances[pair.source_index].keypoints, masks=src.modal,
                       index=pair.source_index)
@@ -86,7 +93,8 @@ def test_engine_run(benchmark, pair, device):
         image, masks = torch.from_numpy(image).cuda(), torch.from_numpy(masks).cuda()
     result = _timed(benchmark, "engine", device, lambda: engine.run(image=image, masks=masks, target=y,
                                                           keypoints=ref.instances[y].keypoints),
-                    ratio_group=f"Engine.run {name}, N=6", route=f"{device} {engine.order.backend}",
+                    ratio_group=f"Engine.run {name}, N=6", route=f"{device} {engine.order.backend} {fillers} fillers"
+                    + (" device path" if engine._device_path is not None else ""),
                     baseline=device == "cpu", target_p50_ms=TARGET_P50_MS[name] if device == "cuda" else None)
     benchmark.extra_info["stage_ms"] = result.timings.as_dict()
     assert tuple(result.image.shape) == ref.image.shape

@@ -46,13 +46,10 @@ def benchmark_rows(path: Path) -> list[dict]:
 
 
 def ratios(rows: list[dict]) -> dict[str, float]:
-    """CPU p50 / GPU p50 per group, where both ran."""
-    out = {}
-    for group in dict.fromkeys(row["group"] for row in rows):
-        p50 = {row["device"]: row["p50_ms"] for row in rows if row["group"] == group}
-        if "cpu" in p50 and "cuda" in p50:
-            out[group] = round(p50["cpu"] / p50["cuda"], 2)
-    return out
+    """CPU p50 / GPU p50 of each GPU route, against its group's CPU route (same run)."""
+    cpu = {row["group"]: row["p50_ms"] for row in rows if row["device"] == "cpu"}
+    return {f"{row['group']}: {row['route']}": round(cpu[row["group"]] / row["p50_ms"], 2)
+            for row in rows if row["device"] == "cuda" and row["group"] in cpu}
 
 
 def main(folder: str) -> int:

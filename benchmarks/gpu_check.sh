@@ -2,7 +2,9 @@
 # The GPU check, in one command that ends within 8 minutes:
 #   1. build interorder_rt._C with its CUDA kernels (INTERORDER_CUDA=ON), in place;
 #   2. run the CUDA tests: every kernel against its CPU twin (tests/test_ops_cuda.py), the torch
-#      CUDA-graph and TensorRT backends and device frames (tests/test_backends_cuda.py);
+#      CUDA-graph and TensorRT backends and device frames (tests/test_backends_cuda.py), the
+#      Engine's device path, its stream and a CuPy frame without a host copy
+#      (tests/test_device_path_cuda.py);
 #   3. run the GPU benchmarks (benchmarks/bench_gpu.py): Engine.run at 720p / 1080p and the ORNet
 #      stage, on the GPU and on the CPU in the same run;
 #   4. write gpu_check.log, cuda_tests.xml, bench_gpu.json and figures.json to the output folder.
@@ -53,7 +55,7 @@ fi
 cat "$out/build_info.json"
 
 step "2. CUDA tests (skipped without a GPU)"
-timeout "$(budget 100)" "$python" -m pytest -q -rs tests/test_ops_cuda.py tests/test_backends_cuda.py --junitxml="$out/cuda_tests.xml" \
+timeout "$(budget 100)" "$python" -m pytest -q -rs tests/test_ops_cuda.py tests/test_backends_cuda.py tests/test_device_path_cuda.py --junitxml="$out/cuda_tests.xml" \
   -p no:cacheprovider || status=1
 
 step "3. GPU benchmarks, with the CPU path in the same run"

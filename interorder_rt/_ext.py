@@ -84,7 +84,8 @@ def build_info() -> dict[str, Any]:
     ``gpu_usable``, ``backend`` (what MaskSet uses for host masks: "cpu" or "numpy"); and for
     the nets' GPU backends (``interorder_rt.backends.availability``): ``tensorrt_version``,
     ``cupy_version``, ``onnxruntime_version``, ``torch_cuda``, and ``gpu_paths_run``, which of the
-    GPU paths (CUDA kernels, torch CUDA graphs, TensorRT, CuPy frames) have run on a GPU.
+    GPU paths (CUDA kernels, torch CUDA graphs, TensorRT, CuPy frames, the Engine's device path) have
+    run on a GPU, and ``device_path_stages``, where each stage of ``Engine(device="cuda")`` works.
     """
     from interorder_rt.backends.availability import gpu_backends
 

@@ -76,9 +76,9 @@ class Engine:
     ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) runs the default
     ORNet and MNet (``OrderRecovery`` explains the choice). On a CUDA ``device`` the Engine queues
     its GPU work on a stream of its own (on the caller's when run under ``torch.cuda.stream``).
-    Frames may hold torch CUDA tensors or CuPy arrays: their masks are packed on the GPU, and the
-    output image comes back in the input image's kind and device
-    (``interorder_rt.backends.device_arrays`` says what still passes through the host).
+    There the frame stays on the GPU from input to output (``interorder_rt.backends.device_engine``
+    says which stages cross to the host); frames may hold NumPy arrays, torch CUDA tensors or CuPy
+    arrays, and the output image comes back in the input image's kind and device.
 
     ``min_evidence`` (a share of the image area) is the least order evidence for which a recovered
     "replaced person in front of k" is trusted when merging; below it, k stays on top of the new
@@ -125,6 +125,7 @@ class Engine:
         self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
         self.device, self._stream = _engine_stream(device)
+        self._device_path = _device_path(self)
         self._warned_overlap = False
 
     def set_source(self, image, mask=None, keypoints=None, *, masks=None, index: int | None = None) -> SourcePerson:
@@ -172,6 +173,8 @@ class Engine:
         self._require_source()
         watch = _Stopwatch()
         given = _frame_from(frame, fields)
+        if self._device_path is not None:
+            return self._device_path.run(given, order, watch)
         frame = given.checked()
         if not frame.masks.shape[0]:
             return _like_input(_unchanged(frame, watch), given)
@@ -408,6 +411,16 @@ def _engine_stream(device: str) -> tuple[Any, Any]:
 
     device = torch.device(device)
     return device, torch.cuda.Stream(device) if device.type == "cuda" and torch.cuda.is_available() else None
+
+
+def _device_path(engine: Engine) -> Any:
+    """On a CUDA device the CUDA kernels can use, the path that keeps each frame there
+    (``backends.device_engine``); else None (the host path)."""
+    if engine.device.type != "cuda" or _ext.gpu_count() == 0:
+        return None
+    from interorder_rt.backends.device_engine import DevicePath
+
+    return DevicePath(engine, engine.device)
 
 
 def _device_maskset(masks: Any) -> MaskSet | None:

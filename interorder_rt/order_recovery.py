@@ -39,8 +39,9 @@ def target_crop_boxes(boxes: np.ndarray, enlarge: float, max_aspect: float = 1.0
     return np.concatenate([centre - sides / 2.0, centre + sides / 2.0], axis=1)
 
 
-def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarray:
-    """(B, size, size, 3) uint8 nearest-neighbour crops of an (H, W, 3) image; 0 outside the image.
+def crop_image(image: np.ndarray | torch.Tensor, crop_boxes: np.ndarray, size: int) -> np.ndarray | torch.Tensor:
+    """(B, size, size, 3) uint8 nearest-neighbour crops of an (H, W, 3) image (a NumPy array, or a
+    tensor: crops on its device); 0 outside the image.
 
     Samples the same pixels as ``MaskSet.crops`` (``floor(x0 + (u + 0.5) * (x1 - x0) / size)``).
     """
@@ -49,21 +50,34 @@ def crop_image(image: np.ndarray, crop_boxes: np.ndarray, size: int) -> np.ndarr
     steps = (np.arange(size) + 0.5) / size
     sx = np.floor(crop_boxes[:, :1] + steps * (crop_boxes[:, 2:3] - crop_boxes[:, :1])).astype(np.int64)
     sy = np.floor(crop_boxes[:, 1:2] + steps * (crop_boxes[:, 3:4] - crop_boxes[:, 1:2])).astype(np.int64)
-    inside = ((sy >= 0) & (sy < h))[:, :, None] & ((sx >= 0) & (sx < w))[:, None, :]
-    out = image[np.clip(sy, 0, h - 1)[:, :, None], np.clip(sx, 0, w - 1)[:, None, :]]
-    return out * inside[..., None].astype(np.uint8)
+    inside = (((sy >= 0) & (sy < h))[:, :, None] & ((sx >= 0) & (sx < w))[:, None, :])[..., None].astype(np.uint8)
+    rows, cols = np.clip(sy, 0, h - 1)[:, :, None], np.clip(sx, 0, w - 1)[:, None, :]
+    if isinstance(image, torch.Tensor):  # the Engine's device path: crops cut where the image is
+        rows, cols, inside = (torch.from_numpy(a).to(image.device) for a in (rows, cols, inside))
+    return image[rows, cols] * inside
 
 
 def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
     """(H, W) bool: an (S, S) probability map mapped back into its crop box, bilinear, thresholded."""
+    out = np.zeros((height, width), dtype=bool)
+    window = paste_window(probability, crop_box, height, width, threshold)
+    if window is not None:
+        roi, (x0, y0, x1, y1) = window
+        out[y0:y1, x0:x1] = roi
+    return out
+
+
+def paste_window(probability: np.ndarray, crop_box: np.ndarray, height: int,
+                 width: int, threshold: float) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """:func:`paste_crop` within the crop box only: (the box's bool pixels, ``(x0, y0, x1, y1)``
+    of the box in the frame), None when the box misses the frame."""
     size = probability.shape[0]
     x0, y0, x1, y1 = (float(v) for v in crop_box)
     scale_x, scale_y = (x1 - x0) / size, (y1 - y0) / size
     ix0, iy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
     ix1, iy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
-    out = np.zeros((height, width), dtype=bool)
     if ix1 <= ix0 or iy1 <= iy0:
-        return out
+        return None
     # Image pixel centre (x + 0.5) sits at crop coordinate (x + 0.5 - x0) / scale_x - 0.5.
     to_crop = np.array(
         [[1 / scale_x, 0, (ix0 + 0.5 - x0) / scale_x - 0.5], [0, 1 / scale_y, (iy0 + 0.5 - y0) / scale_y - 0.5]]
@@ -75,8 +89,7 @@ def paste_crop(probability: np.ndarray, crop_box: np.ndarray, height: int, width
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    out[iy0:iy1, ix0:ix1] = roi > threshold
-    return out
+    return roi > threshold, (ix0, iy0, ix1, iy1)
 
 
 class OrderRecovery:
@@ -153,11 +166,12 @@ class OrderRecovery:
             return None
         if image is None:
             raise ValueError(f"this ORNet ({self.weights}) takes RGB input: pass the (H, W, 3) uint8 image")
-        image = np.asarray(image)
-        if image.shape != (maskset.height, maskset.width, 3) or image.dtype != np.uint8:
+        image = image if isinstance(image, torch.Tensor) else np.asarray(image)
+        uint8 = torch.uint8 if isinstance(image, torch.Tensor) else np.uint8
+        if tuple(image.shape) != (maskset.height, maskset.width, 3) or image.dtype != uint8:
             raise ValueError(
                 f"image must be ({maskset.height}, {maskset.width}, 3) uint8 like the masks, "
-                f"got {image.shape} {image.dtype}"
+                f"got {tuple(image.shape)} {image.dtype}"
             )
         return image
 
@@ -201,9 +215,14 @@ class OrderRecovery:
             return masks
         return torch.as_tensor(host_masks(masks), device=self.device)
 
-    def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray) -> np.ndarray:
-        """Each instance's modal mask, OR-ed with its completion against the union of its occluders."""
-        amodal = maskset.to_numpy()
+    def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray,
+                      modal: torch.Tensor | None = None) -> Any:
+        """Each instance's modal mask, OR-ed with its completion against the union of its occluders.
+
+        With ``modal`` (the masks as a tensor: the Engine's device path) the result is a tensor on
+        its device, each completion pasted within its crop box there.
+        """
+        amodal = maskset.to_numpy() if modal is None else modal.clone()
         occluded = [i for i in range(maskset.n) if np.any(order[i] == -1)]
         if not occluded:
             return amodal
@@ -212,5 +231,8 @@ class OrderRecovery:
         boxes = self._crop_boxes(maskset, targets)
         probability = torch.sigmoid(self._forward(maskset, image, targets, occluders, boxes)[0]).cpu().numpy()
         for k, i in enumerate(occluded):
-            amodal[i] |= paste_crop(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
+            window = paste_window(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
+            if window is not None:
+                roi, (x0, y0, x1, y1) = window
+                amodal[i, y0:y1, x0:x1] |= roi if modal is None else torch.from_numpy(roi).to(modal.device)
         return amodal

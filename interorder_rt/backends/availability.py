@@ -16,7 +16,23 @@ GPU_PATHS_RUN = {
     "cuda_kernels": False,  # tests/test_ops_cuda.py
     "torch_cuda_graphs": False,  # tests/test_backends_cuda.py
     "tensorrt": False,  # never: TensorRT cannot be installed on the project's machines
-    "cupy_frames": False,  # tests/test_backends_cuda.py
+    "cupy_frames": False,  # tests/test_backends_cuda.py, tests/test_device_path_cuda.py
+    "device_path": False,  # tests/test_device_path_cuda.py (on CPU tensors: tests/test_device_path.py, passing)
+}
+
+# Where each stage of Engine(device="cuda").run works on the frame (backends.device_engine): "device"
+# (per-pixel work on the GPU, small results to the host) or "host" (the frame's region crosses).
+DEVICE_PATH_STAGES = {
+    "frame_checks": "device",
+    "mask_packing_crops_ornet_growth": "device",
+    "amodal_paste": "device",  # each 64 x 64 completion comes to the host, its crop box goes back
+    "joint_evidence_overlaps_margins_plan": "device",
+    "pose_raster": "device",  # the mesh placement (vertices, box) is planned on the host
+    "exemplar_fill": "device",  # background, and instances with instance="exemplar"
+    "mnet_completion": "host",  # the default instance filler (OpenCV Telea under MNet's correction): the
+    # window of the revealing instances' crop boxes crosses, never the whole frame
+    "compositing": "device",
+    "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
 }
 
 
@@ -31,7 +47,8 @@ def _version(*distributions: str) -> str | None:
 
 def gpu_backends() -> dict[str, Any]:
     """``tensorrt_version``, ``cupy_version``, ``onnxruntime_version`` (None when not installed),
-    ``torch_cuda`` (torch sees a GPU; None when torch is not imported yet) and ``gpu_paths_run``."""
+    ``torch_cuda`` (torch sees a GPU; None when torch is not imported yet), ``gpu_paths_run`` and
+    ``device_path_stages`` (where each stage of the Engine's device path works)."""
     torch = sys.modules.get("torch")
     return {
         "tensorrt_version": _version("tensorrt", "tensorrt-cu12", "tensorrt-cu13"),
@@ -39,4 +56,5 @@ def gpu_backends() -> dict[str, Any]:
         "onnxruntime_version": _version("onnxruntime", "onnxruntime-gpu"),
         "torch_cuda": bool(torch.cuda.is_available()) if torch is not None else None,
         "gpu_paths_run": dict(GPU_PATHS_RUN),
+        "device_path_stages": dict(DEVICE_PATH_STAGES),
     }

@@ -1,10 +1,12 @@
 """Frames whose arrays live on the GPU: torch CUDA tensors, CuPy arrays, any CUDA array.
 
-What stays on the GPU today: the masks of a device frame are packed by the CUDA kernels without a
-host copy, and with a CUDA ``OrderRecovery`` the crops, ORNet and the growth counts stay there
-too. The pose warp, the fill and the compositing have no CUDA twins yet, so the image and masks
-are also copied to the host once for those stages; the merged image is handed back in the input's
-kind and on its device (a torch tensor for a torch image, a CuPy array for a CuPy image).
+``Engine(device="cuda")`` keeps a frame on the GPU from input to output (``backends.device_engine``
+lists each stage and the few that cross to the host): it reads torch and CuPy frames in place
+(:func:`as_tensor`) and hands the merged image back in the input's kind and on its device
+(:func:`like_tensor`: a torch tensor for torch, a CuPy view of the same memory for CuPy). That path
+is written and tested on CPU tensors; it has not run on a GPU (``build_info()["gpu_paths_run"]``).
+The host path (``Engine(device="cpu")``) copies a device frame to the host once (:func:`to_host`)
+and hands its image back with :func:`like`.
 """
 
 from __future__ import annotations
@@ -88,3 +90,22 @@ def as_tensor(array: Any, device: Any) -> Any:
         if stream:
             torch.cuda.current_stream(device).wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
     return torch.as_tensor(array, device=device)
+
+
+def like_tensor(output: Any, original: Any) -> Any:
+    """``output`` (a torch tensor: the device path's image) in the kind and on the device of
+    ``original``, without a copy where the kinds share memory.
+
+    A torch tensor stays a tensor (moved to ``original``'s device if it differs), a CuPy array gets
+    a CuPy view of the same memory (DLPack), a host array a NumPy copy; other CUDA arrays the
+    tensor itself.
+    """
+    if _torch(original):
+        return output.to(original.device)
+    if _is_cupy(original):
+        import cupy
+
+        return cupy.from_dlpack(output)
+    if not is_device(original):
+        return output.cpu().numpy()
+    return output

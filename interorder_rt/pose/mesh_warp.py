@@ -125,6 +125,24 @@ class MeshWarp:
 
     def __call__(self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]) -> PoseOutput:
         """``source`` moved into ``target_keypoints`` (18, 2) on an ``(h, w)`` frame."""
+        job, report = self.raster_job(source, target_keypoints, size)
+        height, width = check_size(size)
+        rgb = np.zeros((height, width, 3), np.uint8)
+        mask = np.zeros((height, width), bool)
+        alpha = np.zeros((height, width), np.uint8)
+        self.last_raster = None
+        if job is not None:
+            x0, y0, x1, y1 = job.box
+            raster = rasterize(*job.arrays[:6], y1 - y0, x1 - x0, job.arrays[6])
+            box = (slice(y0, y1), slice(x0, x1))
+            rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
+            self.last_raster = (raster, int(x0), int(y0), job.triangle_part)
+        return PoseOutput(rgb, mask, alpha, report)
+
+    def raster_job(self, source: SourcePerson, target_keypoints: np.ndarray,
+                   size: tuple[int, int]) -> tuple["RasterJob | None", ViewReport]:
+        """The rasterizer call that renders ``source`` in ``target_keypoints`` (None when the moved
+        mesh misses the frame), and the view report; ``backends.device_pose`` runs it on the GPU."""
         if not isinstance(source, SourcePerson):
             raise TypeError(f"source must be a SourcePerson, got {type(source).__name__}")
         target = check_core_keypoints(target_keypoints, name="target keypoints")
@@ -140,19 +158,23 @@ class MeshWarp:
             planes = np.where(planes == HEAD, _FACELESS, planes).astype(np.int32)
         depth = DEPTH[target_view][mesh.triangle_part]
 
-        rgb = np.zeros((height, width, 3), np.uint8)
-        mask = np.zeros((height, width), bool)
-        alpha = np.zeros((height, width), np.uint8)
         finite = moved[np.isfinite(moved).all(axis=1)]
-        self.last_raster = None
-        if len(finite):
-            x0, y0 = (np.floor(finite.min(axis=0)) - 1).clip(0, [width, height]).astype(int)
-            x1, y1 = (np.ceil(finite.max(axis=0)) + 2).clip(0, [width, height]).astype(int)
-            if x1 > x0 and y1 > y0:
-                texcoords = mesh.vertices[mesh.copy_vertex]
-                raster = rasterize(rig.textures, moved - [x0, y0], texcoords, mesh.triangles, planes, depth,
-                                   y1 - y0, x1 - x0, mesh.internal)
-                box = (slice(y0, y1), slice(x0, x1))
-                rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
-                self.last_raster = (raster, int(x0), int(y0), mesh.triangle_part)
-        return PoseOutput(rgb, mask, alpha, report)
+        if not len(finite):
+            return None, report
+        x0, y0 = (np.floor(finite.min(axis=0)) - 1).clip(0, [width, height]).astype(int)
+        x1, y1 = (np.ceil(finite.max(axis=0)) + 2).clip(0, [width, height]).astype(int)
+        if not (x1 > x0 and y1 > y0):
+            return None, report
+        arrays = (rig.textures, moved - [x0, y0], mesh.vertices[mesh.copy_vertex], mesh.triangles, planes, depth,
+                  mesh.internal)
+        return RasterJob(arrays, (int(x0), int(y0), int(x1), int(y1)), mesh.triangle_part), report
+
+
+@dataclass(frozen=True)
+class RasterJob:
+    """One rasterizer call of a moved mesh: ``arrays`` (textures, moved vertices in box coordinates,
+    texture coordinates, triangles, planes, depth, internal edges) and the frame ``box`` it fills."""
+
+    arrays: tuple[np.ndarray, ...]
+    box: tuple[int, int, int, int]
+    triangle_part: np.ndarray

@@ -1,0 +1,255 @@
+"""``Engine.run`` on a device: the frame stays on the GPU from input to output.
+
+``Engine(device="cuda")`` hands each ``run`` to a :class:`DevicePath`. The image and masks become
+tensors on the device once (``backends.device_frame``: NumPy uploaded, torch and CuPy frames read
+in place), then every per-pixel stage runs there, on the Engine's stream:
+
+- order: masks packed and cropped by the CUDA kernels, ORNet, growth counts (``OrderRecovery``);
+  each amodal completion pasted within its crop box into a device copy of the masks;
+- joint evidence, overlaps, margins and the removal plan (``backends.device_masks``);
+- pose: the moved mesh rasterized on the device (``backends.device_pose``);
+- fill: the exemplar (PatchMatch) fill of the freed background and, with ``instance="exemplar"``,
+  of the revealed instance parts (``backends.device_fill``);
+- compositing: the layers painted back to front (``backends.device_composite``).
+
+What reaches the host is small: boxes, the order matrix, growth, which instances reveal anything,
+the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings. Three
+stages are host code by nature and cross on purpose, each named where it happens (``_on_host``):
+MNet's instance completion (the default instance filler; its classical fill is OpenCV Telea),
+for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
+background fill; a completion, pose or order stage that is not the package's.
+
+The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
+for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
+The path runs on CPU tensors too, with the CPU twins of the same kernels
+(``backends.device_kernels``): that is how it is tested without a GPU (``tests/test_device_path.py``).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from interorder_rt.backends import device_masks as dm
+from interorder_rt.backends.device_arrays import like_tensor
+from interorder_rt.backends.device_composite import merge_transfer, paint
+from interorder_rt.backends.device_fill import exemplar_fill_tensor
+from interorder_rt.backends.device_frame import device_frame
+from interorder_rt.backends.device_pose import DevicePose
+from interorder_rt.backends.device_masks import tensor_boxes
+from interorder_rt.completion import INSTANCE_MARGIN, ContentCompletion, CropBox, square_box
+from interorder_rt.compose import Layer, merge_layering, overlapping_pairs
+from interorder_rt.compose.boxes import union_box
+from interorder_rt.frame import Frame
+from interorder_rt.ops.maskset import MaskSet
+from interorder_rt.ops.order import OrderResult
+from interorder_rt.result import StageTimings, TransferResult
+
+
+def _on_host(function, *tensors: torch.Tensor | None, **options: Any) -> torch.Tensor:
+    """``function`` of the tensors' host copies, its array result back on their device: the few
+    stages that are host code (module docstring)."""
+    device = next(t.device for t in tensors if t is not None)
+    host = [None if t is None else t.cpu().numpy() for t in tensors]
+    return torch.from_numpy(np.ascontiguousarray(function(*host, **options))).to(device)
+
+
+def _mnet_in_window(completion: ContentCompletion, image: torch.Tensor, visible: torch.Tensor,
+                    amodal: torch.Tensor) -> list[torch.Tensor]:
+    """MNet's instance completions (host code: OpenCV Telea under the net's correction) with only the
+    window they read and write crossing to the host: the union of the instances' square crop boxes
+    (``completion.square_box``), in which ``ContentCompletion`` does all its work, so the pixels are
+    those of the whole frame's completion."""
+    h, w = int(image.shape[0]), int(image.shape[1])
+    windows = []
+    for x0, y0, x1, y1 in (box for box in tensor_boxes(amodal) if box is not None):
+        square = square_box(np.ones((y1 - y0, x1 - x0), bool), INSTANCE_MARGIN)
+        windows.append(CropBox(square.x0 + x0, square.y0 + y0, square.side).inside(h, w))
+    x0, y0, x1, y1 = union_box(windows)
+    inside = (slice(y0, y1), slice(x0, x1))
+    filled = _on_host(completion.complete_many, image[inside], visible[(slice(None), *inside)],
+                      amodal[(slice(None), *inside)])
+    out = []
+    for patch in filled:
+        completed = image.clone()
+        completed[inside] = patch
+        out.append(completed)
+    return out
+
+
+class DevicePath:
+    """The stages of ``engine`` run on tensors on ``device`` (module docstring)."""
+
+    def __init__(self, engine: Any, device: torch.device) -> None:
+        self.engine = engine
+        self.device = torch.device(device)
+        self.pose = DevicePose(engine.pose, self.device)
+
+    def run(self, given: Frame, order: OrderResult | None, watch: Any) -> TransferResult:
+        """``Engine.run`` of one frame (``watch``: the Engine's stage stopwatch)."""
+        engine = self.engine
+        caller = _current_stream(self.device)
+        with engine._on_stream():
+            worker = _current_stream(self.device)
+            frame = device_frame(given, self.device)
+            if not frame.masks.shape[0]:
+                result = self._unchanged(frame, watch)
+            else:
+                with watch.stage("order"):
+                    maskset = MaskSet(frame.masks)
+                    pairs = overlapping_pairs(maskset)
+                    if order is None:
+                        order = self._layered(self._recover_order(frame, maskset, pairs), frame)
+                    else:
+                        order = self._given_order(order, frame.masks)
+                result = self._merge(frame, order, bool(pairs), watch)
+        _hand_over(result, worker, caller)
+        return replace(result, image=like_tensor(result.image, given.image))
+
+    def _recover_order(self, frame: Frame, maskset: MaskSet, pairs: list[tuple[int, int]]) -> OrderResult:
+        """``Engine._recover_order`` with the masks (and their amodal completions) on the device."""
+        engine, masks = self.engine, frame.masks
+        image = self._order_image(frame.image)
+        if pairs:
+            if not engine._warned_overlap:
+                engine._warned_overlap = True
+                warnings.warn(
+                    f"instance masks overlap ({len(pairs)} pair(s) in this frame): their shared pixels go to the "
+                    "front instance once the order is known (result.reassigned); further overlaps are not reported",
+                    stacklevel=4,
+                )
+            masks = dm.disjoint_for_order(masks, pairs, lambda pair: engine.order(MaskSet(pair), image, amodal=False))
+            maskset = MaskSet(masks)
+        if hasattr(engine.order, "_amodal_masks"):  # OrderRecovery: completions pasted on the device
+            result = engine.order(maskset, image, amodal=False)
+            result.amodal = engine.order._amodal_masks(maskset, image, result.order, modal=masks)
+            return result
+        result = engine.order(maskset, image, amodal=True)
+        if result.amodal is None:
+            raise TypeError(f"{type(engine.order).__name__} returned no amodal masks although amodal=True was asked")
+        result.amodal = torch.as_tensor(np.asarray(result.amodal, dtype=bool), device=self.device)
+        return result
+
+    def _order_image(self, image: torch.Tensor) -> Any:
+        """The image as the order stage takes it: the tensor for ``OrderRecovery`` (an RGB ORNet cuts
+        its crops on the device; the shipped one reads no image), a host copy for any other stage."""
+        from interorder_rt.order_recovery import OrderRecovery
+
+        if not isinstance(self.engine.order, OrderRecovery):
+            return image.cpu().numpy()
+        return image if self.engine.order.config.rgb else None
+
+    def _layered(self, order: OrderResult, frame: Frame) -> OrderResult:
+        """``Engine._layered_for_merge`` with the joint evidence read around the joints on the device."""
+        order = dm.with_joint_evidence(order, frame.masks, frame.targets, frame.keypoints)
+        min_pixels = self.engine.min_evidence * frame.image.shape[0] * frame.image.shape[1]
+        return replace(order, layering=merge_layering(order, frame.targets, min_pixels))
+
+    def _given_order(self, order: OrderResult, masks: torch.Tensor) -> OrderResult:
+        n = masks.shape[0]
+        if order.order.shape != (n, n) or len(order.layering) != n:
+            raise ValueError(f"the given order is for {order.order.shape[0]} instances, the frame has {n}")
+        if order.amodal is None or tuple(order.amodal.shape) != tuple(masks.shape):
+            raise ValueError(f"the given order needs amodal masks of shape {tuple(masks.shape)}")
+        amodal = order.amodal if isinstance(order.amodal, torch.Tensor) else torch.from_numpy(np.asarray(order.amodal))
+        return replace(order, amodal=amodal.to(self.device, torch.bool))
+
+    def _merge(self, frame: Frame, order: OrderResult, overlapping: bool, watch: Any) -> TransferResult:
+        """``Engine._merge`` on the device."""
+        engine = self.engine
+        image, targets, masks = frame.image, frame.targets, frame.masks
+        size = (int(image.shape[0]), int(image.shape[1]))
+        owned, reassigned = dm.give_to_front(masks, order.layering, overlapping)
+        modal = dm.grow_targets(owned, order.layering, targets, engine.removal_margin)
+        with watch.stage("pose"):
+            people = {t: self.pose(engine.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
+        with watch.stage("completion"):
+            amodal = order.amodal | masks
+            plan = dm.plan_removal(modal, amodal, order.layering, targets)
+            completed = self._complete_revealed(image, modal, plan)
+            background = self._fill_background(image, modal, order.layering, plan, completed)
+        with watch.stage("merge"):
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
+        timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
+        return TransferResult(
+            image=merged, order=order, amodal=amodal, targets=targets,
+            person_rgb=_stacked([people[t].rgb for t in targets], (0, *image.shape), torch.uint8, image.device),
+            person_masks=_stacked([people[t].mask for t in targets], (0, *size), torch.bool, image.device),
+            visible_person_masks=_stacked([visible[t] for t in targets], (0, *size), torch.bool, image.device),
+            timings=StageTimings(**timings, total=(time.perf_counter() - watch.start) * 1e3),
+            instance_ids=tuple(frame.instance_ids or ()), reassigned=reassigned,
+        )
+
+    def _complete_revealed(self, image: torch.Tensor, modal: torch.Tensor,
+                           plan: dm.DevicePlan) -> dict[int, torch.Tensor]:
+        """Each revealing instance's image with its revealed region completed."""
+        todo = plan.needs_completion()
+        if not todo:
+            return {}
+        completion = self.engine.completion
+        visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
+        if getattr(completion, "instance", None) == "exemplar" and hasattr(completion, "_instance_options"):
+            options = completion._instance_options()
+            return {k: exemplar_fill_tensor(image, a & ~v, source=v, options=options)
+                    for k, v, a in zip(todo, visible, amodal)}
+        if getattr(completion, "instance", None) == "mnet" and isinstance(completion, ContentCompletion):
+            return dict(zip(todo, _mnet_in_window(completion, image, visible, amodal)))
+        if hasattr(completion, "complete_many"):
+            return dict(zip(todo, _on_host(completion.complete_many, image, visible, amodal)))
+        return {k: _on_host(completion.complete, image, v, a) for k, v, a in zip(todo, visible, amodal)}
+
+    def _fill_background(self, image: torch.Tensor, modal: torch.Tensor, layering: np.ndarray, plan: dm.DevicePlan,
+                         completed: dict[int, torch.Tensor]) -> torch.Tensor:
+        """``Engine._fill_background`` (without a stream's memory) on the device."""
+        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
+        staged = paint(image, revealed)[0] if revealed else image
+        hole = plan.background
+        if plan.box is None or not bool(hole.any()):
+            return staged
+        completion = self.engine.completion
+        avoid = modal.any(dim=0) if self.engine._fill_avoids else None
+        if getattr(completion, "background", None) == "exemplar" and hasattr(completion, "exemplar"):
+            return exemplar_fill_tensor(staged, hole, avoid=avoid, options=completion.exemplar)
+        if avoid is None:
+            return _on_host(completion.fill_background, staged, hole)
+        return _on_host(completion.fill_background, staged, hole, avoid)
+
+    def _unchanged(self, frame: Frame, watch: Any) -> TransferResult:
+        """A frame with no instances: its image (a copy), nothing recovered or painted."""
+        h, w = int(frame.image.shape[0]), int(frame.image.shape[1])
+        empty = OrderResult(order=np.zeros((0, 0), np.int8), growth=np.zeros((0, 0), np.float32),
+                            layering=np.zeros(0, np.int64))
+        none = torch.zeros((0, h, w), dtype=torch.bool, device=self.device)
+        return TransferResult(
+            image=frame.image.clone(), order=empty, amodal=none, targets=(),
+            person_rgb=torch.zeros((0, h, w, 3), dtype=torch.uint8, device=self.device), person_masks=none,
+            visible_person_masks=none,
+            timings=StageTimings(order=0.0, pose=0.0, completion=0.0, merge=0.0,
+                                 total=(time.perf_counter() - watch.start) * 1e3),
+        )
+
+
+def _stacked(planes: list[torch.Tensor], empty: tuple[int, ...], dtype: torch.dtype,
+             device: torch.device) -> torch.Tensor:
+    return torch.stack(planes) if planes else torch.zeros(empty, dtype=dtype, device=device)
+
+
+def _current_stream(device: torch.device) -> Any:
+    return torch.cuda.current_stream(device) if device.type == "cuda" else None
+
+
+def _hand_over(result: TransferResult, worker: Any, caller: Any) -> None:
+    """The caller's stream waits for the work queued on the Engine's, and the result's tensors are
+    marked as used on it (so their memory is not handed out again while the caller reads them)."""
+    if worker is None or worker == caller:
+        return
+    caller.wait_stream(worker)
+    for value in (result.image, result.amodal, result.person_rgb, result.person_masks, result.visible_person_masks,
+                  result.reassigned):
+        if isinstance(value, torch.Tensor) and value.is_cuda:
+            value.record_stream(caller)

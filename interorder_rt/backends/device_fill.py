@@ -1,0 +1,80 @@
+"""The exemplar fill of the device path: ``compose.exemplar.exemplar_fill`` on tensors.
+
+The same regions and patch sizes as the host fill: the hole's box padded by its context, then the
+whole frame, with patches of 7, 5 and 3 pixels in turn, PatchMatch (``backends.device_kernels``)
+run on the region where it lies, and the filled hole pixels written back there. Only where no
+patch at all lies in the source does the region go to the host, for OpenCV Telea (the host
+fill's last resort too).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from interorder_rt.backends import device_kernels
+from interorder_rt.backends.device_masks import tensor_box
+from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.exemplar import PATCH_SIZES, TELEA_RADIUS, ExemplarOptions
+
+
+def padded(box: Box, options: ExemplarOptions, height: int, width: int) -> Box:
+    """``compose.exemplar.padded_box`` from the hole's tight box."""
+    x0, y0, x1, y1 = box
+    pad = max(int(np.ceil(options.context * max(x1 - x0, y1 - y0))), options.min_context)
+    return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
+
+
+def _allowed(region: torch.Tensor, source: torch.Tensor | None, avoid: torch.Tensor | None, box: Box) -> torch.Tensor:
+    x0, y0, x1, y1 = box
+    allowed = ~region
+    if source is not None:
+        allowed &= source[y0:y1, x0:x1]
+    if avoid is not None:
+        allowed &= ~avoid[y0:y1, x0:x1]
+    return allowed.contiguous()
+
+
+def exemplar_fill_tensor(
+    image: torch.Tensor, hole: torch.Tensor, *, source: torch.Tensor | None = None, avoid: torch.Tensor | None = None,
+    options: ExemplarOptions = ExemplarOptions(),
+) -> torch.Tensor:
+    """``image`` (H, W, 3) uint8 with its ``hole`` (H, W) bool filled from patches of ``source``
+    pixels (default: those not in ``avoid``), on the image's device; other pixels unchanged."""
+    out = image.clone()
+    tight = tensor_box(hole)
+    if tight is None:
+        return out
+    h, w = hole.shape
+    boxes = [padded(tight, options, h, w), (0, 0, w, h)]
+    for box in boxes:
+        x0, y0, x1, y1 = box
+        region = hole[y0:y1, x0:x1].contiguous()
+        allowed = _allowed(region, source, avoid, box)
+        patch = image[y0:y1, x0:x1].contiguous().clone()
+        for size in PATCH_SIZES:
+            if device_kernels.patchmatch_fill(
+                patch, region, allowed, patch_size=size, iterations=options.iterations,
+                finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * size),
+                local_radius=options.local_radius, seed=options.seed,
+            ):
+                out[y0:y1, x0:x1] = torch.where(region[..., None], patch, out[y0:y1, x0:x1])
+                return out
+    return _telea_on_host(out, hole, source, avoid, boxes[0])
+
+
+def _telea_on_host(out: torch.Tensor, hole: torch.Tensor, source: torch.Tensor | None, avoid: torch.Tensor | None,
+                   box: Box) -> torch.Tensor:
+    """No patch fits the source anywhere: OpenCV Telea on the padded box, as the host fill does
+    (the box goes to the host and back, never the frame)."""
+    x0, y0, x1, y1 = box
+    region = hole[y0:y1, x0:x1]
+    unknown = ~_allowed(region, source, avoid, box)
+    if bool(unknown.all()):
+        out[y0:y1, x0:x1][region] = 128
+        return out
+    known = out[y0:y1, x0:x1].cpu().numpy()
+    filled = cv2.inpaint(known, unknown.cpu().numpy().astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)
+    out[y0:y1, x0:x1] = torch.where(region[..., None], torch.from_numpy(filled).to(out.device), out[y0:y1, x0:x1])
+    return out

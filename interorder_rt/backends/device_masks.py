@@ -1,0 +1,180 @@
+"""The merge's mask bookkeeping on torch tensors: the device twins of ``compose.overlap``,
+``compose.removal`` and ``compose.joints``, pixel for pixel the same.
+
+Per-pixel work stays on the masks' device; only small results come back to the host (boxes,
+which instances reveal anything, the few pixels around a replaced person's joints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from interorder_rt.compose.boxes import Box, union_box
+from interorder_rt.compose.joints import JOINT_MARGIN
+from interorder_rt.compose.removal import MIN_MARGIN, layer_ranks
+from interorder_rt.ops.order import OrderResult, layering_from_order
+
+
+def tensor_boxes(masks: torch.Tensor) -> list[Box | None]:
+    """The tight box of each (H, W) plane of an (N, H, W) stack (None where empty): one small read."""
+    n, h, w = masks.shape
+    hits = torch.cat([masks.any(dim=2), masks.any(dim=1)], dim=1).cpu().numpy()
+    boxes: list[Box | None] = []
+    for rows, cols in zip(hits[:, :h], hits[:, h:]):
+        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+        boxes.append(None if ys.size == 0 else (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1))
+    return boxes
+
+
+def tensor_box(plane: torch.Tensor) -> Box | None:
+    """The tight box of an (H, W) plane's nonzero pixels; None when there are none."""
+    return tensor_boxes(plane[None])[0]
+
+
+def give_to_front(masks: torch.Tensor, layering: Sequence[int], overlapping: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``compose.give_to_front``: (owned, reassigned). ``overlapping`` says whether any two masks
+    share a pixel (the order stage's intersection matrix knows)."""
+    n = masks.shape[0]
+    if n < 2 or not overlapping:
+        return masks, torch.zeros_like(masks)
+    rank = torch.as_tensor(layer_ranks(layering, n), dtype=torch.int32, device=masks.device)
+    claimed = torch.where(masks, rank[:, None, None], -1)  # (N, H, W) int32: only when masks overlap
+    owned = masks & (claimed == claimed.max(dim=0).values[None])
+    return owned, masks & ~owned
+
+
+def disjoint_for_order(masks: torch.Tensor, pairs: Sequence[tuple[int, int]], recover) -> torch.Tensor:
+    """``compose.disjoint_for_order`` on a tensor stack; ``recover`` takes a (2, H, W) tensor pair."""
+    from interorder_rt.compose.overlap import _front_margin
+
+    out = masks.clone()
+    for i, j in pairs:
+        shared = masks[i] & masks[j]
+        margins = [_front_margin(recover(torch.stack([masks[holder], masks[other] & ~shared])), 0, 1)
+                   for holder, other in ((i, j), (j, i))]
+        if max(margins) == -np.inf:
+            out[i] &= ~shared
+            out[j] &= ~shared
+        else:
+            out[j if margins[0] >= margins[1] else i] &= ~shared
+    return out
+
+
+def _disc(radius: int, device: torch.device) -> torch.Tensor:
+    """OpenCV's elliptic structuring element of ``compose.grow_targets``, as a conv2d weight."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return torch.from_numpy(disc.astype(np.float32)).to(device)[None, None]
+
+
+def grow_targets(modal: torch.Tensor, layering: Sequence[int], targets: Sequence[int], share: float) -> torch.Tensor:
+    """``compose.grow_targets``: each target's mask grown by its margin within its box, stopped at
+    the instances in front of it, taken from those behind it. The disc dilation is a convolution."""
+    n, h, w = modal.shape
+    rank = layer_ranks(layering, n)
+    out = modal.clone()
+    boxes = tensor_boxes(modal[list(targets)]) if targets and share > 0 else []
+    for t, box in zip((int(t) for t in targets), boxes):
+        if box is None:
+            continue
+        m = max(MIN_MARGIN, int(round(share * (box[3] - box[1]))))
+        x0, y0 = max(box[0] - m, 0), max(box[1] - m, 0)
+        x1, y1 = min(box[2] + m, w), min(box[3] + m, h)
+        inside = modal[t, y0:y1, x0:x1]
+        grown = F.conv2d(inside.float()[None, None], _disc(m, modal.device), padding=m)[0, 0] > 0
+        front = [k for k in range(n) if rank[k] > rank[t]]
+        if front:
+            grown &= ~modal[front, y0:y1, x0:x1].any(dim=0)
+        grown |= inside
+        out[t, y0:y1, x0:x1] = grown
+        for k in (k for k in range(n) if rank[k] < rank[t] and k not in targets):
+            out[k, y0:y1, x0:x1] &= ~grown
+    return out
+
+
+@dataclass
+class DevicePlan:
+    """``compose.RemovalPlan`` with tensor masks (same fields, same meaning)."""
+
+    hole: torch.Tensor
+    revealed: torch.Tensor
+    background: torch.Tensor
+    box: Box | None = None
+
+    def needs_completion(self) -> list[int]:
+        """Instances with a non-empty revealed region, in index order."""
+        if self.box is None:
+            return []
+        x0, y0, x1, y1 = self.box
+        return torch.nonzero(self.revealed[:, y0:y1, x0:x1].flatten(1).any(dim=1)).flatten().tolist()
+
+
+def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[int],
+                 targets: Sequence[int]) -> DevicePlan:
+    """``compose.plan_removal`` on tensors, within the box of the removed people."""
+    n = modal.shape[0]
+    rank = layer_ranks(layering, n)
+    targets = [int(t) for t in targets]
+    hole = torch.zeros(modal.shape[1:], dtype=torch.bool, device=modal.device)
+    revealed = torch.zeros_like(modal)
+    background = torch.zeros_like(hole)
+    box = union_box(tensor_boxes(modal[targets])) if targets else None
+    if box is None:
+        return DevicePlan(hole, revealed, background)
+    x0, y0, x1, y1 = box
+    hole[y0:y1, x0:x1] = modal[targets, y0:y1, x0:x1].any(dim=0)
+    for k in (k for k in range(n) if k not in targets):
+        in_front = [t for t in targets if rank[t] > rank[k]]
+        if in_front:
+            freed = modal[in_front, y0:y1, x0:x1].any(dim=0)
+            revealed[k, y0:y1, x0:x1] = amodal[k, y0:y1, x0:x1] & ~modal[k, y0:y1, x0:x1] & freed
+    background[y0:y1, x0:x1] = hole[y0:y1, x0:x1] & ~revealed[:, y0:y1, x0:x1].any(dim=0)
+    return DevicePlan(hole, revealed, background, box)
+
+
+def joint_windows(masks: torch.Tensor, keypoints: np.ndarray,
+                  margin: int = JOINT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """The (2 margin + 1)² pixels of every mask around each in-frame keypoint, on the host:
+    (N, P, k, k) bool values and (P, k, k) bool in-frame flags. All ``joint_occluders`` reads."""
+    n, h, w = masks.shape
+    points = np.asarray(keypoints, dtype=np.float64).reshape(-1, 2)
+    points = np.floor(points[~np.isnan(points).any(axis=1)]).astype(np.int64)
+    points = points[(points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)]
+    dy, dx = np.mgrid[-margin : margin + 1, -margin : margin + 1]
+    ys, xs = points[:, 1, None, None] + dy, points[:, 0, None, None] + dx  # (P, k, k)
+    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+    index = torch.from_numpy((np.clip(ys, 0, h - 1) * w + np.clip(xs, 0, w - 1)).reshape(-1)).to(masks.device)
+    values = masks.reshape(n, h * w)[:, index].cpu().numpy().reshape(n, *ys.shape)
+    return values, inside
+
+
+def joint_occluders(masks: torch.Tensor, person: int, keypoints: np.ndarray, margin: int = JOINT_MARGIN) -> np.ndarray:
+    """``compose.joints.joint_occluders`` from the windows around the joints only: OpenCV's
+    dilation reads pixels outside the frame as unset, its erosion as set."""
+    values, inside = joint_windows(masks, keypoints, margin)
+    hidden = np.zeros(masks.shape[0], dtype=bool)
+    if not inside.shape[0]:
+        return hidden
+    far = ~(values[person] & inside).any(axis=(1, 2))  # not within margin of the person's own mask
+    well_inside = (values | ~inside[None]).all(axis=(2, 3))  # (N, P): the joint's window lies in mask k
+    hidden[:] = (well_inside & far[None]).any(axis=1)
+    hidden[person] = False
+    return hidden
+
+
+def with_joint_evidence(result: OrderResult, masks: torch.Tensor, targets: Sequence[int],
+                        keypoints: Sequence[np.ndarray]) -> OrderResult:
+    """``compose.with_joint_evidence`` on tensor masks."""
+    order = np.array(result.order, dtype=np.int8, copy=True)
+    for person, points in zip(targets, keypoints):
+        for k in np.flatnonzero(joint_occluders(masks, int(person), points)):
+            order[k, person], order[person, k] = 1, -1
+    if np.array_equal(order, result.order):
+        return result
+    layering, dropped = layering_from_order(order, result.growth)
+    return replace(result, order=order, layering=layering, dropped=dropped)
