@@ -71,3 +71,13 @@ def test_output_order_counts_what_the_output_shows():
     layered = paste_on_top(ref.image, person_rgb, person_mask & ~occluders)
     assert relation_pairs(layered, *args, in_front=True) == (front_counted, front_counted)
     assert relation_pairs(layered, *args, in_front=False) == (behind_counted, behind_counted)
+
+
+def test_the_pose_stage_of_the_transfer_evaluation_is_chosen_by_name():
+    from interorder_rt.eval.transfer import pose_stage
+    from interorder_rt.pose import PartWarp
+    from interorder_rt.pose.mesh_warp import MeshWarp
+
+    assert isinstance(pose_stage("mesh"), MeshWarp) and isinstance(pose_stage("part"), PartWarp)
+    with pytest.raises(ValueError, match="pose stage"):
+        pose_stage("global")

@@ -54,7 +54,8 @@ def test_forward_shapes_embedding_and_size_budget():
 @pytest.mark.parametrize(
     "kwargs, match",
     [({"size": 60}, "divisible"), ({"widths": (8,)}, "levels"), ({"enlarge": 0.5}, "enlarge"),
-     ({"max_aspect": 0.5}, "max_aspect")],
+     ({"max_aspect": 0.5}, "max_aspect"), ({"enlarge": float("nan")}, "enlarge"),
+     ({"max_aspect": float("inf")}, "max_aspect")],
 )
 def test_config_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -147,10 +147,25 @@ def transfer_pairs(count: int, seed: int, size: int) -> Iterable:
         yield make_transfer_pair(seed + k, setting=SETTINGS[k % 2], height=size, width=size)
 
 
+POSE_STAGES = ("mesh", "part")
+
+
+def pose_stage(name: str):
+    """The pose stage called ``name``: ``"mesh"`` (``MeshWarp``, the default) or ``"part"`` (``PartWarp``)."""
+    from interorder_rt.pose import PartWarp
+    from interorder_rt.pose.mesh_warp import MeshWarp
+
+    if name not in POSE_STAGES:
+        raise ValueError(f"pose stage must be one of {POSE_STAGES}, got {name!r}")
+    return MeshWarp() if name == "mesh" else PartWarp()
+
+
 def evaluate_transfer(
-    pairs: int = 200, seed: int = 0, *, size: int = 256, device: str = "cpu", progress: bool = True
+    pairs: int = 200, seed: int = 0, *, size: int = 256, device: str = "cpu", progress: bool = True,
+    pose: str = "mesh", removal_margin: float | None = None,
 ) -> dict[str, VariantScore]:
-    """Score the four variants (``VARIANTS``) on ``pairs`` synthetic transfer pairs."""
+    """Score the four variants (``VARIANTS``) on ``pairs`` synthetic transfer pairs, with the
+    pose stage ``pose`` (``pose_stage``) and the Engine's ``removal_margin`` (None: its default)."""
     from tqdm import tqdm
 
     from interorder_rt.compose import paste_on_top
@@ -159,8 +174,9 @@ def evaluate_transfer(
 
     if pairs < 1:
         raise ValueError(f"pairs must be positive, got {pairs}")
-    full = Engine(device=device)
-    plain = Engine(order=full.order, pose=full.pose, completion=TeleaInpaint())
+    margin = {} if removal_margin is None else {"removal_margin": removal_margin}
+    full = Engine(device=device, pose=pose_stage(pose), **margin)
+    plain = Engine(order=full.order, pose=full.pose, completion=TeleaInpaint(), **margin)
     scores = {name: VariantScore(name) for name in VARIANTS}
     bar = dict(total=pairs, desc="eval transfer", unit="pair", disable=not progress)
     for pair in tqdm(transfer_pairs(pairs, seed, size), **bar):
@@ -209,6 +225,10 @@ def register_cli(eval_subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the first pair (default 0)")
     parser.add_argument("--size", type=int, default=256, help="frame height and width (default 256)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--pose", choices=POSE_STAGES, default="mesh",
+                        help="pose stage: mesh (MeshWarp, the default) or part (PartWarp, the previous default)")
+    parser.add_argument("--removal-margin", type=float, metavar="SHARE",
+                        help="the Engine's removal_margin (default: the Engine's own, 0.01)")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run_cli)
@@ -217,13 +237,16 @@ def register_cli(eval_subparsers) -> None:
 def run_cli(args: argparse.Namespace) -> int:
     from interorder_rt.io.atomic import atomic_open
 
-    scores = evaluate_transfer(args.pairs, args.seed, size=args.size, device=args.device, progress=not args.no_progress)
+    scores = evaluate_transfer(args.pairs, args.seed, size=args.size, device=args.device,
+                               progress=not args.no_progress, pose=args.pose, removal_margin=args.removal_margin)
     half = args.pairs // 2
     print(f"transfer on {args.pairs} synthetic pairs ({args.pairs - half} objects, {half} persons; "
-          f"seeds {args.seed}..{args.seed + args.pairs - 1}), {args.size}x{args.size}")
+          f"seeds {args.seed}..{args.seed + args.pairs - 1}), {args.size}x{args.size}, pose stage {args.pose}"
+          + (f", removal margin {args.removal_margin}" if args.removal_margin is not None else ""))
     print(format_transfer_table(scores))
     if args.json:
-        source = {"pairs": args.pairs, "seed": args.seed, "size": args.size}
+        source = {"pairs": args.pairs, "seed": args.seed, "size": args.size, "pose": args.pose,
+                  "removal_margin": args.removal_margin}
         with atomic_open(args.json, "w") as f:
             json.dump({"source": source, "variants": {n: s.summary() for n, s in scores.items()}}, f, indent=2)
             f.write("\n")

@@ -11,6 +11,7 @@ calls it. The forward pass has no data-dependent Python control flow, so it trac
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,10 +50,10 @@ class ORNetConfig:
             raise ValueError(f"widths needs >= 2 levels of >= 4 channels, got {self.widths}")
         if self.size % (2 ** len(self.widths)):
             raise ValueError(f"size {self.size} must be divisible by 2**levels = {2 ** len(self.widths)}")
-        if self.enlarge < 1.0:
-            raise ValueError(f"enlarge must be >= 1, got {self.enlarge}")
-        if self.max_aspect < 1.0:
-            raise ValueError(f"max_aspect must be >= 1, got {self.max_aspect}")
+        if not 1.0 <= self.enlarge < math.inf:  # also refuses NaN
+            raise ValueError(f"enlarge must be a finite number >= 1, got {self.enlarge}")
+        if not 1.0 <= self.max_aspect < math.inf:
+            raise ValueError(f"max_aspect must be a finite number >= 1, got {self.max_aspect}")
 
     @property
     def in_channels(self) -> int:
