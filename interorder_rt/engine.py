@@ -372,7 +372,10 @@ class Engine:
                 return self.completion.fill_background(staged, hole)
             return self.completion.fill_background(staged, hole, avoid=avoid)
 
-        return fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
+        filled = fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
+        if memory is not None:
+            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
+        return filled
 
 
 def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:
