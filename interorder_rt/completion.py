@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 import torch
 
+from interorder_rt import _ext
 from interorder_rt.backends import select
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
 from interorder_rt.compose.painter import copy_masked
@@ -84,10 +85,17 @@ def square_box(mask: np.ndarray, margin: float, min_pad: int = 0) -> CropBox:
 def inpaint(image: np.ndarray, unknown: np.ndarray, method: int = cv2.INPAINT_TELEA) -> np.ndarray:
     """OpenCV inpainting (Telea by default) of the ``unknown`` pixels of a uint8 RGB image.
 
-    With nothing known the result is mid-grey, as no colour can be propagated.
+    Telea runs in the compiled core when it is built (``csrc/core/telea.cpp``: OpenCV's bytes,
+    its marching front in a heap). With nothing known the result is mid-grey, as no colour can
+    be propagated.
     """
     if unknown.all():
         return np.full_like(image, 128)
+    core = _ext.compiled()
+    if method == cv2.INPAINT_TELEA and core is not None and min(unknown.shape) > 1:
+        out = np.array(image, dtype=np.uint8, order="C")
+        core.telea_inpaint(out, np.ascontiguousarray(unknown, dtype=bool), TELEA_RADIUS)
+        return out
     return cv2.inpaint(image, unknown.astype(np.uint8), TELEA_RADIUS, method)
 
 
