@@ -16,7 +16,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from interorder_rt.compose import (
     Layer,
     OrderSmoother,
     BackgroundMemory,
+    InstanceMemory,
     RemovalPlan,
     RepeatCache,
     disjoint_for_order,
@@ -308,7 +309,10 @@ class Engine:
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
-            completed = self._complete_revealed(image, modal, plan, cache)
+            instances = memory.instances if memory is not None else None
+            if instances is not None:
+                instances.update(image, modal, frame.instance_ids, skip=targets)
+            completed = self._complete_revealed(image, modal, plan, cache, instances, frame.instance_ids)
             background = self._fill_background(image, modal, order.layering, plan, completed, memory, cache)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
@@ -328,10 +332,28 @@ class Engine:
         )
 
     def _complete_revealed(
-        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None,
+        instances: InstanceMemory | None = None, ids: Sequence[int] | None = None,
     ) -> dict[int, np.ndarray]:
-        """Each revealing instance's image with its revealed region completed (one batch if the stage can)."""
+        """Each revealing instance's image with its revealed region completed (one batch if the stage can).
+
+        ``instances`` (a still-camera stream's ``compose.InstanceMemory``) serves the regions it
+        covers and keeps the new completions."""
         todo = plan.needs_completion()
+        if instances is not None and ids is not None:
+            recalled = {k: instances.recall(ids[k], image, plan.revealed[k]) for k in todo}
+            done = {k: out for k, out in recalled.items() if out is not None}
+            todo = [k for k in todo if k not in done]
+            fresh = self._complete_fresh(image, modal, plan, todo, cache)
+            for k, out in fresh.items():
+                instances.remember(ids[k], out, plan.revealed[k])
+            return {**done, **fresh}
+        return self._complete_fresh(image, modal, plan, todo, cache)
+
+    def _complete_fresh(
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], cache: RepeatCache | None
+    ) -> dict[int, np.ndarray]:
+        """The completion stage's fills of the ``todo`` instances' revealed regions (cached in a stream)."""
         if not todo:
             return {}
 

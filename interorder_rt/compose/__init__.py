@@ -2,6 +2,7 @@
 and a temporally stable order for streams."""
 
 from interorder_rt.compose.background_memory import BackgroundMemory
+from interorder_rt.compose.instance_memory import InstanceMemory
 from interorder_rt.compose.joints import joint_occluders, with_joint_evidence
 from interorder_rt.compose.layering import merge_layering, trusted_edges
 from interorder_rt.compose.merge import merge_transfer, transfer_layers
@@ -13,6 +14,7 @@ from interorder_rt.compose.temporal import OrderSmoother
 
 __all__ = [
     "BackgroundMemory",
+    "InstanceMemory",
     "Layer",
     "OrderSmoother",
     "RemovalPlan",

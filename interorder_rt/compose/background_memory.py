@@ -6,7 +6,8 @@ from the memory, and only the never-seen rest is synthesised. That synthesis is 
 (:meth:`BackgroundMemory.remember`), below anything real: a later frame that frees the same
 never-seen pixels recalls the same fill instead of synthesising it anew, so the fill neither
 flickers nor costs again, until a frame shows the real background there. The memory is one
-canvas of fixed size (bounded memory whatever the stream's length).
+canvas of fixed size (bounded memory whatever the stream's length). With a still camera it also
+keeps what each instance showed and had completed (``instances``, ``compose.InstanceMemory``).
 
 ``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
 back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 
 from interorder_rt.compose.boxes import mask_box
+from interorder_rt.compose.instance_memory import InstanceMemory
 from interorder_rt.compose.painter import copy_masked
 
 ALIGNS = ("static", "homography")
@@ -39,6 +41,7 @@ class BackgroundMemory:
             raise ValueError(f"align must be one of {ALIGNS}, got {align!r}")
         self.align = align
         self.cuts = 0  # camera cuts detected so far
+        self.instances = InstanceMemory() if align == "static" else None
         self.reset()
 
     def reset(self) -> None:
@@ -127,6 +130,8 @@ class BackgroundMemory:
     def _cut(self, size: tuple[int, int]) -> None:
         self.cuts += 1
         self._start(size)
+        if self.instances is not None:
+            self.instances.reset()
 
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched."""
