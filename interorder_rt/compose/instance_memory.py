@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import cv2
 import numpy as np
 
 from interorder_rt.compose.boxes import Box, mask_box
@@ -27,6 +28,7 @@ STILL_SHARE = 0.9  # least share of an instance's visible pixels where it was se
 STILL_DIFFERENCE = 12.0  # mean |gray| difference on the instance's seen pixels above which it changed
 SAMPLES = 2048  # pixels of the instance compared per frame for the change test
 MAX_MISSING = 30  # frames an id may go unseen before it is forgotten
+GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass
@@ -102,14 +104,16 @@ class InstanceMemory:
 
 def _still(entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
     """Whether the instance stayed where it was (its visible pixels where it was seen) and as it
-    was (their colours)."""
+    was (their colours), judged on a grid of about ``SAMPLES`` pixels of its box."""
     x0, y0, x1, y1 = box
-    now = mask[y0:y1, x0:x1]
-    ys, xs = np.nonzero(now & entry.seen[y0:y1, x0:x1])
-    if ys.size < STILL_SHARE * np.count_nonzero(now):
+    step = max(1, int(np.sqrt((y1 - y0) * (x1 - x0) / SAMPLES)))
+    grid = (slice(y0, y1, step), slice(x0, x1, step))
+    now = mask[grid]
+    both = now & entry.seen[grid]
+    shared = np.count_nonzero(both)
+    if shared < STILL_SHARE * np.count_nonzero(now):
         return False
-    step = max(1, ys.size // SAMPLES)
-    ys, xs = ys[::step] + y0, xs[::step] + x0
-    weights = np.array([0.299, 0.587, 0.114])
-    difference = np.abs(image[ys, xs].astype(np.float64) - entry.canvas[ys, xs]) @ weights
+    if shared == 0:
+        return True
+    difference = cv2.absdiff(image[grid], entry.canvas[grid])[both].astype(np.float32) @ GRAY
     return float(difference.mean()) <= STILL_DIFFERENCE
