@@ -34,9 +34,9 @@ from interorder_rt.compose import (
     merge_layering,
     merge_transfer,
     overlapping_pairs,
-    paint,
     plan_removal,
     with_joint_evidence,
+    with_revealed,
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
@@ -341,7 +341,7 @@ class Engine:
         covers and keeps the new completions."""
         todo = plan.needs_completion()
         if instances is not None and ids is not None:
-            recalled = {k: instances.recall(ids[k], image, plan.revealed[k]) for k in todo}
+            recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
             done = {k: out for k, out in recalled.items() if out is not None}
             todo = [k for k in todo if k not in done]
             fresh = self._complete_fresh(image, modal, plan, todo, cache)
@@ -378,13 +378,12 @@ class Engine:
         Revealed content goes in first so that the background filler sees no pixel of the
         removed people as context; the filler copies from no instance (``avoid``) where it can.
         """
-        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
-        staged = paint(image, revealed)[0] if revealed else image
+        staged = with_revealed(image, plan, completed, layering)
         people = modal.any(axis=0)
         hole = plan.background
         if memory is not None:
             memory.update(image, people)
-            staged, hole = memory.recall(staged, hole)
+            staged, hole = memory.recall(staged, hole, in_place=True)
         if not hole.any():
             return staged
         avoid = people if self._fill_avoids else None

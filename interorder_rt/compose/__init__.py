@@ -9,7 +9,14 @@ from interorder_rt.compose.merge import merge_transfer, transfer_layers
 from interorder_rt.compose.painter import Layer, paint, paste_on_top
 from interorder_rt.compose.overlap import disjoint_for_order, give_to_front, overlapping_pairs
 from interorder_rt.compose.repeat_cache import RepeatCache
-from interorder_rt.compose.removal import RemovalPlan, grow_targets, layer_ranks, margin_pixels, plan_removal
+from interorder_rt.compose.removal import (
+    RemovalPlan,
+    grow_targets,
+    layer_ranks,
+    margin_pixels,
+    plan_removal,
+    with_revealed,
+)
 from interorder_rt.compose.temporal import OrderSmoother
 
 __all__ = [
@@ -34,4 +41,5 @@ __all__ = [
     "transfer_layers",
     "trusted_edges",
     "with_joint_evidence",
+    "with_revealed",
 ]

@@ -77,8 +77,9 @@ class BackgroundMemory:
             self.known |= inside
             self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
 
-    def recall(self, image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(``image`` with the remembered part of ``hole`` filled, the part never seen)."""
+    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(``image`` with the remembered part of ``hole`` filled, the part never seen); ``in_place``
+        writes into ``image`` itself instead of a copy."""
         if self.canvas is None or not hole.any():
             return image, hole
         ys = np.flatnonzero(hole.any(axis=1))
@@ -89,7 +90,7 @@ class BackgroundMemory:
         fill = hole[y0:y1, x0:x1] & known
         if not fill.any():
             return image, hole
-        out = image.copy()
+        out = image if in_place else image.copy()
         copy_masked(out[y0:y1, x0:x1], view, fill)
         rest = hole.copy()
         rest[y0:y1, x0:x1] &= ~fill

@@ -75,20 +75,24 @@ class InstanceMemory:
                 if self._by_id[instance_id].missing > MAX_MISSING:
                     del self._by_id[instance_id]
 
-    def recall(self, instance_id: int, image: np.ndarray, revealed: np.ndarray) -> np.ndarray | None:
-        """``image`` with the instance's ``revealed`` pixels from the memory, or None when it does not cover them all."""
+    def recall(self, instance_id: int, revealed: np.ndarray) -> np.ndarray | None:
+        """The instance's layer image when the memory covers all of its ``revealed`` pixels, else None.
+
+        The layer is a read-only view of the memory's canvas (no copy): after this frame's
+        :meth:`update` it holds the instance's visible pixels as the frame shows them, and the
+        revealed ones as remembered; only those may be read.
+        """
         entry = self._by_id.get(int(instance_id))
         box = mask_box(revealed)
-        if entry is None or box is None or entry.canvas.shape != image.shape:
+        if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
-        region = revealed[y0:y1, x0:x1]
-        if (region & ~entry.known[y0:y1, x0:x1]).any():
+        if (revealed[y0:y1, x0:x1] & ~entry.known[y0:y1, x0:x1]).any():
             return None
-        out = image.copy()
-        copy_masked(out[y0:y1, x0:x1], entry.canvas[y0:y1, x0:x1], region)
         self.recalls += 1
-        return out
+        layer = entry.canvas.view()
+        layer.flags.writeable = False
+        return layer
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray) -> None:
         """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it."""
