@@ -220,6 +220,26 @@ INTERORDER_HD bool in_band(const Planes& p, int y, int x) {
   return hole(y - 1, x) || hole(y, x - 1) || hole(y, x + 1) || hole(y + 1, x);
 }
 
+// Pops the front until it is empty: a popped pixel becomes `settled`; each inside neighbour gets
+// its arrival time (and its colour, given the `dst` table), joins the band and the front.
+INTERORDER_HD void march(const Planes& p, Heap& heap, uint8_t settled, int radius, const float* dst) {
+  const int dy[4] = {-1, 0, 1, 0}, dx[4] = {0, -1, 0, 1};
+  int32_t at;
+  while (heap.pop(&at)) {
+    p.flags[at] = settled;
+    const int yy = at / p.w, xx = at % p.w;
+    for (int q = 0; q < 4; ++q) {
+      const int y = yy + dy[q], x = xx + dx[q];
+      if (!p.inside_image(y, x) || p.flags[y * p.w + x] != kInside) continue;
+      const float dist = arrival(p, y, x);
+      p.time[y * p.w + x] = dist;
+      if (dst != nullptr) paint(p, y, x, radius, dst);
+      p.flags[y * p.w + x] = kBand;
+      heap.push(y * p.w + x, dist);
+    }
+  }
+}
+
 // The whole fill of one image (telea.hpp); `dst` has room for (2 radius + 1)^2 floats.
 INTERORDER_HD void inpaint(const Planes& p, int radius, float* dst) {
   const int side = 2 * radius + 1;
@@ -242,20 +262,7 @@ INTERORDER_HD void inpaint(const Planes& p, int radius, float* dst) {
       p.flags[i] = (p.mark[i] && !p.unknown[i] && !band) ? kInside : kKnown;
     }
   }
-  const int dy[4] = {-1, 0, 1, 0}, dx[4] = {0, -1, 0, 1};
-  int32_t at;
-  while (heap.pop(&at)) {
-    p.flags[at] = kChange;
-    const int yy = at / p.w, xx = at % p.w;
-    for (int q = 0; q < 4; ++q) {
-      const int y = yy + dy[q], x = xx + dx[q];
-      if (!p.inside_image(y, x) || p.flag(y, x) != kInside) continue;
-      const float dist = arrival(p, y, x);
-      p.time[y * p.w + x] = dist;
-      p.flags[y * p.w + x] = kBand;
-      heap.push(y * p.w + x, dist);
-    }
-  }
+  march(p, heap, kChange, radius, nullptr);
   for (int i = 0; i < n; ++i) {
     if (p.flags[i] == kChange) p.time[i] = -p.time[i];
   }
@@ -268,19 +275,7 @@ INTERORDER_HD void inpaint(const Planes& p, int radius, float* dst) {
       if (in_band(p, y, x)) heap.push(i, 0.0f);
     }
   }
-  while (heap.pop(&at)) {
-    p.flags[at] = kKnown;
-    const int yy = at / p.w, xx = at % p.w;
-    for (int q = 0; q < 4; ++q) {
-      const int y = yy + dy[q], x = xx + dx[q];
-      if (!p.inside_image(y, x) || p.flag(y, x) != kInside) continue;
-      const float dist = arrival(p, y, x);
-      p.time[y * p.w + x] = dist;
-      paint(p, y, x, radius, dst);
-      p.flags[y * p.w + x] = kBand;
-      heap.push(y * p.w + x, dist);
-    }
-  }
+  march(p, heap, kKnown, radius, dst);
 }
 
 INTERORDER_HD int clamp_radius(int radius) { return radius < 1 ? 1 : (radius > 100 ? 100 : radius); }
