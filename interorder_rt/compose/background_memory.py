@@ -2,12 +2,14 @@
 
 A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
 written into it; when a person is removed, the freed pixels an earlier frame showed come back
-from the memory, and only the never-seen rest is synthesised. That synthesis is remembered too
-(:meth:`BackgroundMemory.remember`), below anything real: a later frame that frees the same
-never-seen pixels recalls the same fill instead of synthesising it anew, so the fill neither
-flickers nor costs again, until a frame shows the real background there. The memory is one
-canvas of fixed size (bounded memory whatever the stream's length). With a still camera it also
-keeps what each instance showed and had completed (``instances``, ``compose.InstanceMemory``).
+from the memory, and only the never-seen rest is synthesised. With a still camera that synthesis
+is kept too (:meth:`BackgroundMemory.remember`): while later frames leave the same never-seen
+hole (none of it outside the old one, at least ``REUSE_SHARE`` of it), it comes back instead of
+a new synthesis, so a person standing still costs one fill, not one a frame, and the fill does
+not flicker; a hole that changes more (the person walks on) is synthesised anew with the context
+seen since. The memory is one canvas of fixed size (bounded memory whatever the stream's
+length). With a still camera it also keeps what each instance showed and had completed
+(``instances``, ``compose.InstanceMemory``).
 
 ``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
 back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
@@ -22,8 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import mask_box
-from interorder_rt.compose.instance_memory import InstanceMemory
+from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.instance_memory import InstanceMemory, still_covers
 from interorder_rt.compose.painter import copy_masked
 
 ALIGNS = ("static", "homography")
@@ -47,10 +49,10 @@ class BackgroundMemory:
     def reset(self) -> None:
         """Forget everything (a new shot)."""
         self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8
-        self.seen: np.ndarray | None = None  # (Hc, Wc) bool: shown by a frame
-        self.known: np.ndarray | None = None  # (Hc, Wc) bool: seen, or synthesised (remember)
+        self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # gray frame, background mask
+        self._synthesis: tuple[Box, np.ndarray, np.ndarray] | None = None  # box, never-seen hole, its fill
 
     def update(self, image: np.ndarray, covered: np.ndarray) -> None:
         """Record ``image``'s background: the pixels not ``covered`` by any instance."""
@@ -66,7 +68,6 @@ class BackgroundMemory:
         if self.align == "static":
             copy_masked(self.canvas, image, background)
             self.seen |= background
-            self.known |= background
         else:
             size = self.canvas.shape[1], self.canvas.shape[0]
             warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
@@ -74,12 +75,11 @@ class BackgroundMemory:
             inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
             copy_masked(self.canvas, warped, inside)
             self.seen |= inside
-            self.known |= inside
             self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
 
     def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(``image`` with the remembered part of ``hole`` filled, the part never seen); ``in_place``
-        writes into ``image`` itself instead of a copy."""
+        """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
+        ``in_place`` writes into ``image`` itself instead of a copy."""
         if self.canvas is None or not hole.any():
             return image, hole
         ys = np.flatnonzero(hole.any(axis=1))
@@ -88,32 +88,28 @@ class BackgroundMemory:
         x0, x1 = xs[0], xs[-1] + 1
         view, known = self._view(x0, y0, x1, y1)
         fill = hole[y0:y1, x0:x1] & known
-        if not fill.any():
+        rest = hole.copy()
+        rest[y0:y1, x0:x1] &= ~fill
+        synthesis = self._synthesis if self._synthesis is not None and still_covers(rest, *self._synthesis[:2]) else None
+        if synthesis is None and not fill.any():
             return image, hole
         out = image if in_place else image.copy()
         copy_masked(out[y0:y1, x0:x1], view, fill)
-        rest = hole.copy()
-        rest[y0:y1, x0:x1] &= ~fill
+        if synthesis is not None:
+            (sx0, sy0, sx1, sy1), _, pixels = synthesis
+            copy_masked(out[sy0:sy1, sx0:sx1], pixels, rest[sy0:sy1, sx0:sx1])
+            rest = np.zeros_like(hole)
         return out, rest
 
     def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
-        """Keep ``image``'s synthesised pixels ``filled`` (the never-seen part :meth:`recall` left)
-        where no frame showed the real background; they come back from :meth:`recall` like seen ones."""
-        box = mask_box(filled) if self.canvas is not None else None
+        """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
+        for :meth:`recall` to return while the hole stays the same (a still camera only)."""
+        box = mask_box(filled) if self.align == "static" else None
         if box is None:
+            self._synthesis = None
             return
         x0, y0, x1, y1 = box
-        if self.align == "static":
-            new = filled[y0:y1, x0:x1] & ~self.seen[y0:y1, x0:x1]
-            copy_masked(self.canvas[y0:y1, x0:x1], image[y0:y1, x0:x1], new)
-            self.known[y0:y1, x0:x1] |= new
-            return
-        size = self.canvas.shape[1], self.canvas.shape[0]
-        warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
-        inside = cv2.warpPerspective(filled.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
-        new = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool) & ~self.seen
-        copy_masked(self.canvas, warped, new)
-        self.known |= new
+        self._synthesis = (box, filled[y0:y1, x0:x1].copy(), image[y0:y1, x0:x1].copy())
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -124,9 +120,9 @@ class BackgroundMemory:
         shape = self._canvas_shape(size)
         self.canvas = np.zeros((*shape, 3), dtype=np.uint8)
         self.seen = np.zeros(shape, dtype=bool)
-        self.known = np.zeros(shape, dtype=bool)
         self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
         self._previous = None
+        self._synthesis = None
 
     def _cut(self, size: tuple[int, int]) -> None:
         self.cuts += 1
@@ -175,12 +171,12 @@ class BackgroundMemory:
     def _view(self, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
         """The memory over the frame box ``[x0, x1) x [y0, y1)``: colours and what is known."""
         if self.align == "static":
-            return self.canvas[y0:y1, x0:x1], self.known[y0:y1, x0:x1]
+            return self.canvas[y0:y1, x0:x1], self.seen[y0:y1, x0:x1]
         shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
         to_box = np.linalg.inv(self._to_canvas @ shift)
         size = (x1 - x0, y1 - y0)
         flags = cv2.WARP_INVERSE_MAP
         view = cv2.warpPerspective(self.canvas, np.linalg.inv(to_box), size, flags=cv2.INTER_LINEAR | flags)
-        known = cv2.warpPerspective(self.known.astype(np.uint8), np.linalg.inv(to_box), size,
-                                    flags=cv2.INTER_NEAREST | flags)
+        seen = self.seen.astype(np.uint8)
+        known = cv2.warpPerspective(seen, np.linalg.inv(to_box), size, flags=cv2.INTER_NEAREST | flags)
         return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)

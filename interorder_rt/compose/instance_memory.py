@@ -3,10 +3,11 @@
 A still camera over a still object (a table, a parked car, a person standing) shows the same
 object frame after frame. When a replaced person walks in front of it, the part the removed
 person hid was often seen in an earlier frame, and what was never seen was completed once
-already. The memory keeps, per instance id, the instance's pixels seen so far and its completed
-ones (below anything seen), so a revealed region that the memory covers comes back from it: the
-real pixels where an earlier frame showed them, the earlier completion elsewhere (no flicker,
-no second net call). An instance that moves (less than ``STILL_SHARE`` of its visible pixels lie
+already. The memory keeps, per instance id, the instance's pixels seen so far and its latest completion
+(below anything seen), so a revealed region that the memory covers comes back from it: the real
+pixels where an earlier frame showed them, the earlier completion where the never-seen part is
+still the one it was made for (:func:`still_covers`; no flicker, no second net call). A
+never-seen part that changed more is completed anew, with the context seen since. An instance that moves (less than ``STILL_SHARE`` of its visible pixels lie
 where it was seen before; being hidden more or less by someone passing in front does not count)
 or changes (its colours there differ from the remembered ones by more than ``STILL_DIFFERENCE``)
 starts afresh; an id unseen for ``MAX_MISSING`` frames is forgotten.
@@ -28,6 +29,7 @@ STILL_SHARE = 0.9  # least share of an instance's visible pixels where it was se
 STILL_DIFFERENCE = 12.0  # mean |gray| difference on the instance's seen pixels above which it changed
 SAMPLES = 2048  # pixels of the instance compared per frame for the change test
 MAX_MISSING = 30  # frames an id may go unseen before it is forgotten
+REUSE_SHARE = 0.95  # a fill is reused while the never-seen region keeps this share of the one it was made for
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -35,7 +37,7 @@ GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 class _Remembered:
     canvas: np.ndarray  # (H, W, 3) uint8: the instance's seen or completed colours
     seen: np.ndarray  # (H, W) bool: shown by a frame
-    known: np.ndarray  # (H, W) bool: seen, or completed
+    completion: tuple[Box, np.ndarray] | None = None  # box and never-seen region of the latest completion
     missing: int = 0  # frames since it was last seen
 
 
@@ -60,15 +62,13 @@ class InstanceMemory:
             present.add(instance_id)
             entry = self._by_id.get(instance_id)
             if entry is None or entry.canvas.shape != image.shape or not _still(entry, image, modal[k], box):
-                entry = self._by_id[instance_id] = _Remembered(
-                    canvas=np.zeros_like(image), seen=np.zeros(modal.shape[1:], bool),
-                    known=np.zeros(modal.shape[1:], bool))
+                entry = self._by_id[instance_id] = _Remembered(canvas=np.zeros_like(image),
+                                                               seen=np.zeros(modal.shape[1:], bool))
             entry.missing = 0
             x0, y0, x1, y1 = box
             visible = modal[k, y0:y1, x0:x1]
             copy_masked(entry.canvas[y0:y1, x0:x1], image[y0:y1, x0:x1], visible)
             entry.seen[y0:y1, x0:x1] |= visible
-            entry.known[y0:y1, x0:x1] |= visible
         for instance_id in list(self._by_id):
             if instance_id not in present:
                 self._by_id[instance_id].missing += 1
@@ -87,7 +87,9 @@ class InstanceMemory:
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
-        if (revealed[y0:y1, x0:x1] & ~entry.known[y0:y1, x0:x1]).any():
+        unseen = np.zeros_like(revealed)
+        unseen[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
+        if unseen[y0:y1, x0:x1].any() and (entry.completion is None or not still_covers(unseen, *entry.completion)):
             return None
         self.recalls += 1
         layer = entry.canvas.view()
@@ -95,7 +97,8 @@ class InstanceMemory:
         return layer
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray) -> None:
-        """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it."""
+        """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it,
+        in place of its earlier completion."""
         entry = self._by_id.get(int(instance_id))
         box = mask_box(revealed)
         if entry is None or box is None or entry.canvas.shape != completed.shape:
@@ -103,7 +106,19 @@ class InstanceMemory:
         x0, y0, x1, y1 = box
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0:y1, x0:x1], new)
-        entry.known[y0:y1, x0:x1] |= new
+        entry.completion = (box, new)
+
+
+def still_covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
+    """Whether a fill made for the never-seen region ``then`` (the part of a frame-sized mask inside
+    ``box``) still serves the never-seen ``region`` now: none of it outside, and at least
+    ``REUSE_SHARE`` of ``then`` still in it (so the fill had about the context it would have now)."""
+    x0, y0, x1, y1 = box
+    inside = region[y0:y1, x0:x1]
+    count = np.count_nonzero(inside)
+    if count == 0 or count != np.count_nonzero(region) or (inside & ~then).any():
+        return False
+    return np.count_nonzero(then) - count <= (1 - REUSE_SHARE) * np.count_nonzero(then)
 
 
 def _still(entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
