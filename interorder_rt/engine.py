@@ -199,7 +199,9 @@ class Engine:
         (``interorder_rt.track.TargetFollower``).
         ``memory`` fills freed background that earlier frames showed from a background memory
         (``compose.BackgroundMemory``): ``"static"`` for a still camera, ``"homography"`` for a
-        moving one, None to synthesise every freed pixel.
+        moving one, None to synthesise every freed pixel. With ``"static"``, a fill is also reused
+        while its never-seen hole stays the same, and a still instance's revealed part comes from
+        what earlier frames showed or completed of it (``compose.InstanceMemory``).
         """
         self._require_source()
         check_policy(on_error)
