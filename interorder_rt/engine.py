@@ -26,6 +26,7 @@ from interorder_rt.compose import (
     OrderSmoother,
     BackgroundMemory,
     InstanceMemory,
+    OrderReuse,
     RemovalPlan,
     RepeatCache,
     disjoint_for_order,
@@ -210,6 +211,7 @@ class Engine:
         follower = TargetFollower() if follow else None
         background_memory = BackgroundMemory(memory) if memory is not None else None
         cache = RepeatCache() if getattr(self.completion, "deterministic", False) else None
+        reuse = OrderReuse() if getattr(self.order, "reads_image", True) is False else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -222,7 +224,7 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache)
+                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache, reuse)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -232,7 +234,7 @@ class Engine:
 
     def _stream_frame(
         self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
-        memory: BackgroundMemory | None, cache: RepeatCache | None,
+        memory: BackgroundMemory | None, cache: RepeatCache | None, reuse: OrderReuse | None = None,
     ) -> TransferResult:
         watch = _Stopwatch()
         given = item if isinstance(item, Frame) else Frame(**item)
@@ -248,7 +250,12 @@ class Engine:
                     frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
                 if follower is not None:
                     frame = follower.narrow(frame)
-                raw = self._recover_order(frame, maskset)
+                boxes = maskset.boxes() if reuse is not None else None
+                raw = reuse.recall(frame.masks, frame.instance_ids, boxes) if reuse is not None else None
+                if raw is None:
+                    raw = self._recover_order(frame, maskset)
+                    if reuse is not None:
+                        reuse.keep(frame.masks, frame.instance_ids, boxes, raw)
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)

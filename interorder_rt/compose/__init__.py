@@ -6,6 +6,7 @@ from interorder_rt.compose.instance_memory import InstanceMemory
 from interorder_rt.compose.joints import joint_occluders, with_joint_evidence
 from interorder_rt.compose.layering import merge_layering, trusted_edges
 from interorder_rt.compose.merge import merge_transfer, transfer_layers
+from interorder_rt.compose.order_reuse import OrderReuse
 from interorder_rt.compose.painter import Layer, paint, paste_on_top
 from interorder_rt.compose.overlap import disjoint_for_order, give_to_front, overlapping_pairs
 from interorder_rt.compose.repeat_cache import RepeatCache
@@ -23,6 +24,7 @@ __all__ = [
     "BackgroundMemory",
     "InstanceMemory",
     "Layer",
+    "OrderReuse",
     "OrderSmoother",
     "RemovalPlan",
     "RepeatCache",
