@@ -250,12 +250,12 @@ class Engine:
                     frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
                 if follower is not None:
                     frame = follower.narrow(frame)
-                boxes = maskset.boxes() if reuse is not None else None
-                raw = reuse.recall(frame.masks, frame.instance_ids, boxes) if reuse is not None else None
+                current = (frame.masks, frame.instance_ids, maskset.boxes(), maskset.areas())
+                raw = reuse.recall(*current) if reuse is not None else None
                 if raw is None:
                     raw = self._recover_order(frame, maskset)
                     if reuse is not None:
-                        reuse.keep(frame.masks, frame.instance_ids, boxes, raw)
+                        reuse.keep(*current, raw)
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)

@@ -25,16 +25,19 @@ def result_for(masks: np.ndarray) -> OrderResult:
 
 def test_the_anchor_order_comes_back_for_still_masks_and_not_for_moved_ones():
     reuse, masks = OrderReuse(), masks_at()
-    boxes = MaskSet(masks).boxes()
-    assert reuse.recall(masks, [4, 7], boxes) is None  # nothing kept yet
+    boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
+    assert reuse.recall(masks, [4, 7], boxes, areas) is None  # nothing kept yet
     kept = result_for(masks)
-    reuse.keep(masks, [4, 7], boxes, kept)
-    again = reuse.recall(masks.copy(), [4, 7], boxes)
+    reuse.keep(masks, [4, 7], boxes, areas, kept)
+    again = reuse.recall(masks.copy(), [4, 7], boxes, areas)
     np.testing.assert_array_equal(again.amodal, kept.amodal)
     assert again.layering is kept.layering and reuse.reused == 1
-    assert reuse.recall(masks, [7, 4], boxes) is None  # other instances
+    assert reuse.recall(masks, [7, 4], boxes, areas) is None  # other instances
     moved = masks_at(shift=3)
-    assert reuse.recall(moved, [4, 7], MaskSet(moved).boxes()) is None
+    assert reuse.recall(moved, [4, 7], MaskSet(moved).boxes(), MaskSet(moved).areas()) is None
+    nudged = masks_at()
+    nudged[0, 29, 5] = False  # one pixel of 500: IoU 0.998, still
+    assert reuse.recall(nudged, [4, 7], MaskSet(nudged).boxes(), MaskSet(nudged).areas()) is not None
 
 
 def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():

@@ -11,7 +11,7 @@ so a reused order is never further than ``STILL_IOU`` from the masks it was reco
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -25,27 +25,37 @@ class OrderReuse:
     """The anchor of a stream's order recovery (module docstring)."""
 
     def __init__(self) -> None:
-        self._anchor: tuple[tuple[int, ...], np.ndarray, np.ndarray, OrderResult] | None = None
+        self._anchor: _Anchor | None = None
         self.reused = 0  # frames served from the anchor so far
 
-    def recall(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray) -> OrderResult | None:
-        """The anchor's order for ``masks`` (N, H, W) with instance ``ids`` and tight ``boxes``
-        (N, 4: x0, y0, x1, y1), or None when ORNet must run."""
-        if self._anchor is None:
-            return None
-        anchor_ids, anchor_masks, anchor_boxes, result = self._anchor
-        if tuple(int(i) for i in ids) != anchor_ids or masks.shape != anchor_masks.shape:
+    def recall(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray) -> OrderResult | None:
+        """The anchor's order for ``masks`` (N, H, W) with instance ``ids``, tight ``boxes``
+        (N, 4: x0, y0, x1, y1) and ``areas`` (N,), or None when ORNet must run."""
+        anchor = self._anchor
+        if anchor is None or tuple(int(i) for i in ids) != anchor.ids or masks.shape != anchor.masks.shape:
             return None
         for k in range(masks.shape[0]):
-            x0, y0 = np.minimum(boxes[k, :2], anchor_boxes[k, :2])
-            x1, y1 = np.maximum(boxes[k, 2:], anchor_boxes[k, 2:])
-            now, then = masks[k, y0:y1, x0:x1], anchor_masks[k, y0:y1, x0:x1]
-            if np.count_nonzero(now & then) < STILL_IOU * np.count_nonzero(now | then):
+            x0, y0 = np.minimum(boxes[k, :2], anchor.boxes[k, :2])
+            x1, y1 = np.maximum(boxes[k, 2:], anchor.boxes[k, 2:])
+            changed = np.count_nonzero(masks[k, y0:y1, x0:x1] ^ anchor.masks[k, y0:y1, x0:x1])
+            union = (int(areas[k]) + int(anchor.areas[k]) + changed) / 2
+            if changed > (1 - STILL_IOU) * union:  # IoU = (union - changed) / union below STILL_IOU
                 return None
         self.reused += 1
-        completion = result.amodal & ~anchor_masks
-        return replace(result, amodal=completion | masks)
+        return replace(anchor.result, amodal=anchor.completion | masks)
 
-    def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, result: OrderResult) -> None:
+    def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
+             result: OrderResult) -> None:
         """Make ``result``, recovered on ``masks``, the anchor."""
-        self._anchor = (tuple(int(i) for i in ids), masks.copy(), np.asarray(boxes).copy(), result)
+        self._anchor = _Anchor(tuple(int(i) for i in ids), masks.copy(), np.array(boxes), np.array(areas), result,
+                               result.amodal & ~masks)
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    ids: tuple[int, ...]
+    masks: np.ndarray  # (N, H, W) bool: the masks ORNet ran on
+    boxes: np.ndarray  # (N, 4) their tight boxes
+    areas: np.ndarray  # (N,) their areas
+    result: OrderResult
+    completion: np.ndarray  # (N, H, W) bool: each amodal mask beyond its modal one
