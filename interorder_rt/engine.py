@@ -33,6 +33,7 @@ from interorder_rt.compose import (
     give_to_front,
     grow_targets,
     merge_layering,
+    mask_boxes,
     merge_transfer,
     overlapping_pairs,
     plan_removal,
@@ -310,7 +311,8 @@ class Engine:
         """
         image, targets = frame.image, frame.targets
         size = image.shape[:2]
-        owned, reassigned = give_to_front(frame.masks, order.layering)
+        boxes = mask_boxes(frame.masks)  # each holds the mask's pixels after give_to_front and grow_targets too
+        owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
         modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
@@ -320,11 +322,11 @@ class Engine:
             plan = plan_removal(modal, amodal, order.layering, targets)
             instances = memory.instances if memory is not None else None
             if instances is not None:
-                instances.update(image, modal, frame.instance_ids, skip=targets)
+                instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
             completed = self._complete_revealed(image, modal, plan, cache, instances, frame.instance_ids)
             background = self._fill_background(image, modal, order.layering, plan, completed, memory, cache)
         with watch.stage("merge"):
-            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people, boxes)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
         total = (time.perf_counter() - watch.start) * 1e3
         return TransferResult(

@@ -52,12 +52,16 @@ class InstanceMemory:
         self._by_id: dict[int, _Remembered] = {}
         self.recalls = 0  # revealed regions served from the memory so far
 
-    def update(self, image: np.ndarray, modal: np.ndarray, ids: Sequence[int], skip: Sequence[int] = ()) -> None:
-        """Record each instance's visible pixels (``modal[k]``, id ``ids[k]``), except the ``skip`` indices."""
+    def update(self, image: np.ndarray, modal: np.ndarray, ids: Sequence[int], skip: Sequence[int] = (),
+               boxes: Sequence[Box | None] | None = None) -> None:
+        """Record each instance's visible pixels (``modal[k]``, id ``ids[k]``), except the ``skip``
+        indices. ``boxes[k]``, when given, holds ``modal[k]`` (a box around it, not necessarily tight)."""
         present = set()
         for k, instance_id in enumerate(int(i) for i in ids):
-            box = mask_box(modal[k])
-            if k in skip or box is None:
+            if k in skip:
+                continue
+            box = mask_box(modal[k]) if boxes is None else boxes[k]
+            if box is None:
                 continue
             present.add(instance_id)
             entry = self._by_id.get(instance_id)
