@@ -4,8 +4,10 @@ The same kind of scene at each size: a synthetic frame with N = 6 instances whos
 stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Four rows per size,
 in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame, whose
 repeated inputs let the stream reuse its fills), the same stream with fresh sensor noise in every
-frame (nothing repeats, as in a real video), a single still ``Engine.run``, and the naive transfer
-(the same pose stage, pasted on top). Each row's
+frame (a still camera over a scene that stands still: nothing repeats byte for byte, but the
+stream's memories reuse the order, the fills and the completions where nothing moved), a single
+still ``Engine.run`` (what a frame in which everything moved costs), and the naive transfer (the
+same pose stage, pasted on top). Each row's
 per-stage medians and p99 (ms, from the engine's own timings) go to ``extra_info``; the ratio
 table at the end of the run compares each row with the naive paste of its size.
 

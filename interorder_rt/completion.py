@@ -26,8 +26,10 @@ import cv2
 import numpy as np
 import torch
 
+from interorder_rt import _ext
 from interorder_rt.backends import select
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
+from interorder_rt.compose.painter import copy_masked
 from interorder_rt.models.mnet import MNet, mnet_input
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnet.pt"
@@ -36,6 +38,7 @@ CONTEXT_MARGIN = 0.5  # box padding around a background hole: the context the ne
 MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
 FILL_BAND = 8  # pixels around a hole, beyond the Telea radius, that its full-resolution fill reads (eval completion)
+INSTANCE_FILL_BAND = 2  # the same under MNet's correction, where the crop's coarse fill stands in beyond it (eval completion)
 FILLERS = ("exemplar", "mnet")
 # The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
 # (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
@@ -82,38 +85,45 @@ def square_box(mask: np.ndarray, margin: float, min_pad: int = 0) -> CropBox:
 def inpaint(image: np.ndarray, unknown: np.ndarray, method: int = cv2.INPAINT_TELEA) -> np.ndarray:
     """OpenCV inpainting (Telea by default) of the ``unknown`` pixels of a uint8 RGB image.
 
-    With nothing known the result is mid-grey, as no colour can be propagated.
+    Telea runs in the compiled core when it is built (``csrc/core/telea.cpp``: OpenCV's bytes,
+    its marching front in a heap). With nothing known the result is mid-grey, as no colour can
+    be propagated.
     """
     if unknown.all():
         return np.full_like(image, 128)
+    core = _ext.compiled()
+    if method == cv2.INPAINT_TELEA and core is not None and min(unknown.shape) > 1:
+        out = np.array(image, dtype=np.uint8, order="C")
+        core.telea_inpaint(out, np.ascontiguousarray(unknown, dtype=bool), TELEA_RADIUS)
+        return out
     return cv2.inpaint(image, unknown.astype(np.uint8), TELEA_RADIUS, method)
 
 
 def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = cv2.INPAINT_TELEA,
-             hole: np.ndarray | None = None, coarse: np.ndarray | None = None) -> np.ndarray:
+             hole: np.ndarray | None = None, coarse: np.ndarray | None = None, band: int = FILL_BAND) -> np.ndarray:
     """Full-resolution classical fill of the box's in-frame part from its ``known`` pixels only.
 
     With ``hole`` (H, W) bool, only the pixels around the hole are filled (:func:`fill_window`);
     the rest of the returned patch holds the known pixels and zero. The cost then follows the hole,
     not the box. ``coarse`` ((side, side, 3) uint8 over the whole box: the crop's classical fill
-    resized) stands in for the unknown pixels farther than the band from the hole, which are then
-    not filled again.
+    resized) stands in for the unknown pixels farther than ``band`` + the Telea radius from the
+    hole, which are then not filled again.
     """
     x0, y0, x1, y1 = box.inside(*known.shape)
-    patch = image[y0:y1, x0:x1].copy()
+    patch = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+    copy_masked(patch, image[y0:y1, x0:x1], known[y0:y1, x0:x1])
     unknown = ~known[y0:y1, x0:x1]
-    patch[unknown] = 0
     if hole is None:
         return inpaint(patch, unknown, method)
     wx0, wy0, wx1, wy1 = fill_window(hole[y0:y1, x0:x1], unknown)
     window = (slice(wy0, wy1), slice(wx0, wx1))
     todo = unknown[window]
     if coarse is not None:
-        reach = 2 * (TELEA_RADIUS + FILL_BAND) + 1
+        reach = 2 * (TELEA_RADIUS + band) + 1
         near = cv2.dilate(hole[y0:y1, x0:x1][window].view(np.uint8), np.ones((reach, reach), np.uint8)).view(bool)
         far = todo & ~near
         stand_in = coarse[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0][window]
-        patch[window][far] = stand_in[far]
+        copy_masked(patch[window], stand_in, far)
         todo = todo & near
     patch[window] = inpaint(np.ascontiguousarray(patch[window]), todo, method)
     return patch
@@ -313,7 +323,8 @@ class ContentCompletion:
         # while the net runs.
         crops = list(_workers().map(lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size),
                                     todo, boxes))
-        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side))
+        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side),
+                                   band=INSTANCE_FILL_BAND)
                  for n, box, crop in zip(todo, boxes, crops)]
         for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
             paste_correction(image, base.result(), correction, box, holes[n], out=out[n])

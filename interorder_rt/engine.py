@@ -16,7 +16,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -25,17 +25,20 @@ from interorder_rt.compose import (
     Layer,
     OrderSmoother,
     BackgroundMemory,
+    InstanceMemory,
+    OrderReuse,
     RemovalPlan,
     RepeatCache,
     disjoint_for_order,
     give_to_front,
     grow_targets,
     merge_layering,
+    mask_boxes,
     merge_transfer,
     overlapping_pairs,
-    paint,
     plan_removal,
     with_joint_evidence,
+    with_revealed,
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
@@ -201,7 +204,9 @@ class Engine:
         (``interorder_rt.track.TargetFollower``).
         ``memory`` fills freed background that earlier frames showed from a background memory
         (``compose.BackgroundMemory``): ``"static"`` for a still camera, ``"homography"`` for a
-        moving one, None to synthesise every freed pixel.
+        moving one, None to synthesise every freed pixel. With ``"static"``, a fill is also reused
+        while its never-seen hole stays the same, and a still instance's revealed part comes from
+        what earlier frames showed or completed of it (``compose.InstanceMemory``).
         """
         self._require_source()
         check_policy(on_error)
@@ -210,6 +215,7 @@ class Engine:
         follower = TargetFollower() if follow else None
         background_memory = BackgroundMemory(memory) if memory is not None else None
         cache = RepeatCache() if getattr(self.completion, "deterministic", False) else None
+        reuse = OrderReuse() if getattr(self.order, "reads_image", True) is False else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -222,7 +228,7 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache)
+                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache, reuse)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -232,7 +238,7 @@ class Engine:
 
     def _stream_frame(
         self, item: Frame | dict, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
-        memory: BackgroundMemory | None, cache: RepeatCache | None,
+        memory: BackgroundMemory | None, cache: RepeatCache | None, reuse: OrderReuse | None = None,
     ) -> TransferResult:
         watch = _Stopwatch()
         given = item if isinstance(item, Frame) else Frame(**item)
@@ -248,7 +254,12 @@ class Engine:
                     frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
                 if follower is not None:
                     frame = follower.narrow(frame)
-                raw = self._recover_order(frame, maskset)
+                current = (frame.masks, frame.instance_ids, maskset.boxes(), maskset.areas())
+                raw = reuse.recall(*current) if reuse is not None else None
+                if raw is None:
+                    raw = self._recover_order(frame, maskset)
+                    if reuse is not None:
+                        reuse.keep(*current, raw)
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
@@ -303,7 +314,8 @@ class Engine:
         """
         image, targets = frame.image, frame.targets
         size = image.shape[:2]
-        owned, reassigned = give_to_front(frame.masks, order.layering)
+        boxes = mask_boxes(frame.masks)  # each holds the mask's pixels after give_to_front and grow_targets too
+        owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
         modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
@@ -311,10 +323,13 @@ class Engine:
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
-            completed = self._complete_revealed(image, modal, plan, cache)
+            instances = memory.instances if memory is not None else None
+            if instances is not None:
+                instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
+            completed = self._complete_revealed(image, modal, plan, cache, instances, frame.instance_ids)
             background = self._fill_background(image, modal, order.layering, plan, completed, memory, cache)
         with watch.stage("merge"):
-            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people, boxes)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
         total = (time.perf_counter() - watch.start) * 1e3
         return TransferResult(
@@ -331,10 +346,28 @@ class Engine:
         )
 
     def _complete_revealed(
-        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None,
+        instances: InstanceMemory | None = None, ids: Sequence[int] | None = None,
     ) -> dict[int, np.ndarray]:
-        """Each revealing instance's image with its revealed region completed (one batch if the stage can)."""
+        """Each revealing instance's image with its revealed region completed (one batch if the stage can).
+
+        ``instances`` (a still-camera stream's ``compose.InstanceMemory``) serves the regions it
+        covers and keeps the new completions."""
         todo = plan.needs_completion()
+        if instances is not None and ids is not None:
+            recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
+            done = {k: out for k, out in recalled.items() if out is not None}
+            todo = [k for k in todo if k not in done]
+            fresh = self._complete_fresh(image, modal, plan, todo, cache)
+            for k, out in fresh.items():
+                instances.remember(ids[k], out, plan.revealed[k])
+            return {**done, **fresh}
+        return self._complete_fresh(image, modal, plan, todo, cache)
+
+    def _complete_fresh(
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], cache: RepeatCache | None
+    ) -> dict[int, np.ndarray]:
+        """The completion stage's fills of the ``todo`` instances' revealed regions (cached in a stream)."""
         if not todo:
             return {}
 
@@ -359,13 +392,12 @@ class Engine:
         Revealed content goes in first so that the background filler sees no pixel of the
         removed people as context; the filler copies from no instance (``avoid``) where it can.
         """
-        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
-        staged = paint(image, revealed)[0] if revealed else image
+        staged = with_revealed(image, plan, completed, layering)
         people = modal.any(axis=0)
         hole = plan.background
         if memory is not None:
             memory.update(image, people)
-            staged, hole = memory.recall(staged, hole)
+            staged, hole = memory.recall(staged, hole, in_place=True)
         if not hole.any():
             return staged
         avoid = people if self._fill_avoids else None
@@ -375,7 +407,10 @@ class Engine:
                 return self.completion.fill_background(staged, hole)
             return self.completion.fill_background(staged, hole, avoid=avoid)
 
-        return fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
+        filled = fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
+        if memory is not None:
+            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
+        return filled
 
 
 def _unchanged(frame: Frame, watch: _Stopwatch) -> TransferResult:

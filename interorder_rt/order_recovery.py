@@ -132,6 +132,11 @@ class OrderRecovery:
         self.threshold = float(threshold)
         self._logit_threshold = float(np.log(threshold / (1.0 - threshold)))
 
+    @property
+    def reads_image(self) -> bool:
+        """Whether the order depends on the image (an RGB model) or on the masks alone."""
+        return bool(self.config.rgb)
+
     def __call__(self, masks, image: np.ndarray | None = None, *, amodal: bool = False) -> OrderResult:
         """Order of the instances in ``masks`` (a MaskSet or (N, H, W) bool array).
 

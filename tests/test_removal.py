@@ -212,6 +212,50 @@ def test_engine_stream_memory_restores_freed_pixels_of_a_static_shot():
     assert not (results[2].image[freed] == (255, 0, 255)).all(axis=-1).any()
 
 
+def test_a_remembered_fill_comes_back_until_the_real_background_is_seen():
+    truth = textured(60, 80, 5)
+    memory = BackgroundMemory("static")
+    person = box(60, 80, 10, 50, 10, 30)
+    memory.update(truth, person)
+    synthesised = np.full_like(truth, 77)
+    memory.remember(synthesised, person)  # the fill of the never-seen pixels
+    out, rest = memory.recall(truth, person)
+    assert not rest.any() and (out[person] == 77).all()
+    half = box(60, 80, 10, 50, 20, 30)  # half the never-seen part is left: synthesised anew, with more context
+    np.testing.assert_array_equal(memory.recall(truth, half)[1], half)
+    memory.update(truth, box(60, 80, 10, 50, 40, 60))  # the person moved: the real pixels show
+    out, rest = memory.recall(truth, person)
+    assert not rest.any()
+    np.testing.assert_array_equal(out[person], truth[person])
+
+
+def test_engine_stream_synthesises_a_never_seen_hole_once():
+    from interorder_rt.engine import Engine
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
+
+    class Counted(type(_exemplar())):
+        fills = 0
+
+        def fill_background(self, image, hole, avoid=None):
+            Counted.fills += 1
+            return super().fill_background(image, hole, avoid=avoid)
+
+    truth, mask = textured(64, 96, 6), box(64, 96, 10, 60, 30, 50)
+    engine = Engine(order=_single_order(), pose=_Nobody(), completion=Counted(background="exemplar",
+                                                                              instance="exemplar"))
+    engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    rng = np.random.default_rng(0)
+    frames = []
+    for _ in range(3):  # fresh sensor noise each frame: nothing repeats byte for byte
+        frame = np.clip(truth + rng.integers(-2, 3, truth.shape), 0, 255).astype(np.uint8)
+        frame[mask] = (255, 0, 255)
+        frames.append({"image": frame, "masks": mask[None], "target": 0, "keypoints": _STAND_IN_KEYPOINTS})
+    results = list(engine.stream(frames, memory="static"))
+    assert Counted.fills == 1
+    np.testing.assert_array_equal(results[2].image[mask], results[0].image[mask])
+    assert list(engine.stream(frames, memory=None)) and Counted.fills == 4  # without the memory: every frame
+
+
 def _single_order():
     """An order recovery for frames of one instance (no pairs to order)."""
 

@@ -13,5 +13,7 @@ void register_raster_cuda(pybind11::module_& m);  // only in builds with CUDA
 void register_fill_cuda(pybind11::module_& m);  // likewise (fill_cuda_bindings.cpp)
 void register_composite(pybind11::module_& m);  // layer painting (composite_bindings.cpp)
 void register_composite_cuda(pybind11::module_& m);  // only in builds with CUDA
+void register_telea(pybind11::module_& m);  // the Telea fill (telea_bindings.cpp)
+void register_telea_cuda(pybind11::module_& m);  // only in builds with CUDA
 
 }  // namespace interorder::bind

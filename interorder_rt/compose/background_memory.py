@@ -2,8 +2,14 @@
 
 A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
 written into it; when a person is removed, the freed pixels an earlier frame showed come back
-from the memory, and only the never-seen rest is synthesised. The memory is one canvas of fixed
-size (bounded memory whatever the stream's length).
+from the memory, and only the never-seen rest is synthesised. With a still camera that synthesis
+is kept too (:meth:`BackgroundMemory.remember`): while later frames leave the same never-seen
+hole (none of it outside the old one, at least ``REUSE_SHARE`` of it), it comes back instead of
+a new synthesis, so a person standing still costs one fill, not one a frame, and the fill does
+not flicker; a hole that changes more (the person walks on) is synthesised anew with the context
+seen since. The memory is one canvas of fixed size (bounded memory whatever the stream's
+length). With a still camera it also keeps what each instance showed and had completed
+(``instances``, ``compose.InstanceMemory``).
 
 ``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
 back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
@@ -18,6 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.instance_memory import InstanceMemory, still_covers
 from interorder_rt.compose.painter import copy_masked
 
 ALIGNS = ("static", "homography")
@@ -35,6 +43,7 @@ class BackgroundMemory:
             raise ValueError(f"align must be one of {ALIGNS}, got {align!r}")
         self.align = align
         self.cuts = 0  # camera cuts detected so far
+        self.instances = InstanceMemory() if align == "static" else None
         self.reset()
 
     def reset(self) -> None:
@@ -43,6 +52,7 @@ class BackgroundMemory:
         self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # gray frame, background mask
+        self._synthesis: tuple[Box, np.ndarray, np.ndarray] | None = None  # box, never-seen hole, its fill
 
     def update(self, image: np.ndarray, covered: np.ndarray) -> None:
         """Record ``image``'s background: the pixels not ``covered`` by any instance."""
@@ -67,8 +77,9 @@ class BackgroundMemory:
             self.seen |= inside
             self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
 
-    def recall(self, image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(``image`` with the remembered part of ``hole`` filled, the part never seen)."""
+    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
+        ``in_place`` writes into ``image`` itself instead of a copy."""
         if self.canvas is None or not hole.any():
             return image, hole
         ys = np.flatnonzero(hole.any(axis=1))
@@ -77,13 +88,28 @@ class BackgroundMemory:
         x0, x1 = xs[0], xs[-1] + 1
         view, known = self._view(x0, y0, x1, y1)
         fill = hole[y0:y1, x0:x1] & known
-        if not fill.any():
-            return image, hole
-        out = image.copy()
-        copy_masked(out[y0:y1, x0:x1], view, fill)
         rest = hole.copy()
         rest[y0:y1, x0:x1] &= ~fill
+        synthesis = self._synthesis if self._synthesis is not None and still_covers(rest, *self._synthesis[:2]) else None
+        if synthesis is None and not fill.any():
+            return image, hole
+        out = image if in_place else image.copy()
+        copy_masked(out[y0:y1, x0:x1], view, fill)
+        if synthesis is not None:
+            (sx0, sy0, sx1, sy1), _, pixels = synthesis
+            copy_masked(out[sy0:sy1, sx0:sx1], pixels, rest[sy0:sy1, sx0:sx1])
+            rest = np.zeros_like(hole)
         return out, rest
+
+    def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
+        """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
+        for :meth:`recall` to return while the hole stays the same (a still camera only)."""
+        box = mask_box(filled) if self.align == "static" else None
+        if box is None:
+            self._synthesis = None
+            return
+        x0, y0, x1, y1 = box
+        self._synthesis = (box, filled[y0:y1, x0:x1].copy(), image[y0:y1, x0:x1].copy())
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -96,10 +122,13 @@ class BackgroundMemory:
         self.seen = np.zeros(shape, dtype=bool)
         self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
         self._previous = None
+        self._synthesis = None
 
     def _cut(self, size: tuple[int, int]) -> None:
         self.cuts += 1
         self._start(size)
+        if self.instances is not None:
+            self.instances.reset()
 
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched."""

@@ -18,6 +18,12 @@ def mask_box(plane: np.ndarray) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def mask_boxes(masks: np.ndarray) -> list[Box | None]:
+    """:func:`mask_box` of each plane of an (N, H, W) stack: computed once per frame, read by every
+    step that only needs to know where a mask may lie."""
+    return [mask_box(plane) for plane in masks]
+
+
 def union_box(boxes: Iterable[Box | None]) -> Box | None:
     """The box around every given box (None for none or only empty ones)."""
     given = [b for b in boxes if b is not None]

@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from interorder_rt.compose.boxes import Box, union_box
 from interorder_rt.compose.painter import Layer, paint
 from interorder_rt.compose.removal import RemovalPlan
 
@@ -17,24 +18,28 @@ def transfer_layers(
     plan: RemovalPlan,
     completed: Mapping[int, np.ndarray],
     people: Mapping[int, Layer],
+    boxes: Sequence[Box | None] | None = None,
 ) -> list[Layer]:
     """One layer per instance, back to front, with ``people[t]`` in the slot of each replaced t.
 
     An instance that reveals part of a hole (``plan.revealed``) paints its visible pixels plus
     the revealed ones from ``completed[k]``; every other instance paints its visible pixels from
     ``image``, so instances in front of a replaced person still occlude the new one.
+    ``boxes[k]``, when given, holds ``modal[k]``: painting looks there only.
     """
     layers = []
     revealing = set(plan.needs_completion())
     for k in (int(i) for i in layering):
+        box = None if boxes is None else boxes[k]
         if k in people:
             layers.append(people[k])
         elif k in revealing:
             if k not in completed:
                 raise ValueError(f"instance {k} reveals part of a hole but has no completed content")
-            layers.append(Layer(completed[k], modal[k] | plan.revealed[k]))
+            reach = None if box is None else union_box([box, plan.box])
+            layers.append(Layer(completed[k], modal[k] | plan.revealed[k], box=reach))
         else:
-            layers.append(Layer(image, modal[k]))
+            layers.append(Layer(image, modal[k], box=box))
     return layers
 
 
@@ -46,14 +51,15 @@ def merge_transfer(
     plan: RemovalPlan,
     completed: Mapping[int, np.ndarray],
     people: Mapping[int, Layer],
+    boxes: Sequence[Box | None] | None = None,
 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Paint the merged frame over ``background`` (the reference with ``plan.background`` filled).
 
     Returns the image and, for each replaced instance, the mask of the new person's pixels that
-    remain visible in it.
+    remain visible in it. ``boxes`` as for :func:`transfer_layers`.
     """
     layering = [int(i) for i in layering]
-    layers = transfer_layers(image, modal, layering, plan, completed, people)
+    layers = transfer_layers(image, modal, layering, plan, completed, people, boxes)
     out, owner = paint(background, layers)
     visible = {t: owner == layering.index(t) for t in people}
     return out, visible

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from interorder_rt.compose.boxes import intersection, mask_box
+from interorder_rt.compose.boxes import Box, intersection, mask_boxes
 from interorder_rt.compose.removal import layer_ranks
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -60,11 +60,13 @@ def disjoint_for_order(masks: np.ndarray, pairs: Sequence[tuple[int, int]], reco
     return out
 
 
-def give_to_front(masks: np.ndarray, layering: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def give_to_front(masks: np.ndarray, layering: Sequence[int],
+                  boxes: Sequence[Box | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(owned, reassigned): each pixel claimed by several masks kept only by the front-most of them
-    in the back-to-front ``layering``; ``reassigned`` (N, H, W) marks the pixels each instance lost."""
+    in the back-to-front ``layering``; ``reassigned`` (N, H, W) marks the pixels each instance lost.
+    ``boxes``: the masks' tight boxes when known (``mask_boxes``)."""
     n = masks.shape[0]
-    if n < 2 or not _any_overlap(masks):
+    if n < 2 or not _any_overlap(masks, boxes):
         return masks, np.zeros(masks.shape, bool)
     rank = layer_ranks(layering, n)
     claimed = np.where(masks, rank[:, None, None], -1)
@@ -73,9 +75,9 @@ def give_to_front(masks: np.ndarray, layering: Sequence[int]) -> tuple[np.ndarra
     return owned, masks & ~owned
 
 
-def _any_overlap(masks: np.ndarray) -> bool:
+def _any_overlap(masks: np.ndarray, boxes: Sequence[Box | None] | None = None) -> bool:
     """Whether two masks share a pixel, tested on the intersection of their boxes only."""
-    boxes = [mask_box(mask) for mask in masks]
+    boxes = mask_boxes(masks) if boxes is None else boxes
     for i, j in itertools.combinations(range(len(masks)), 2):
         common = intersection(boxes[i], boxes[j])
         if common is not None:

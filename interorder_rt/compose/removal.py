@@ -12,12 +12,13 @@ pixels are then completed like any other part they reveal), never into an instan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
 
 from interorder_rt.compose.boxes import Box, mask_box, union_box
+from interorder_rt.compose.painter import copy_masked
 
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
 
@@ -81,6 +82,18 @@ def plan_removal(
             revealed[k, y0:y1, x0:x1] = amodal[k, y0:y1, x0:x1] & ~modal[k, y0:y1, x0:x1] & freed
     background[inside] = hole[inside] & ~revealed[:, y0:y1, x0:x1].any(axis=0)
     return RemovalPlan(hole=hole, revealed=revealed, background=background, box=box)
+
+
+def with_revealed(image: np.ndarray, plan: RemovalPlan, completed: Mapping[int, np.ndarray],
+                  layering: Sequence[int]) -> np.ndarray:
+    """A copy of ``image`` with each instance's revealed pixels from its ``completed`` image, back
+    to front, copied within the plan's box only."""
+    out = image.copy()
+    x0, y0, x1, y1 = plan.box or (0, 0, image.shape[1], image.shape[0])
+    for k in (int(i) for i in layering):
+        if k in completed:
+            copy_masked(out[y0:y1, x0:x1], completed[k][y0:y1, x0:x1], plan.revealed[k, y0:y1, x0:x1])
+    return out
 
 
 def margin_pixels(mask: np.ndarray, share: float) -> int:

@@ -1,0 +1,61 @@
+"""Order recovery reused while a stream's instances stand still.
+
+The shipped ORNet reads masks only (no RGB), so frames whose instances keep their masks give
+the same order. A stream keeps the masks ORNet last ran on (the anchor) and its result. While a
+frame has the same instance ids and every mask overlaps its anchor mask by at least
+``STILL_IOU`` (intersection over union), the anchor's order is reused, each instance's
+completion (its amodal mask beyond its modal one at the anchor) joined to its new mask. Once an
+instance moves more, or instances come or go, ORNet runs again and its masks become the anchor,
+so a reused order is never further than ``STILL_IOU`` from the masks it was recovered on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from interorder_rt.ops.order import OrderResult
+
+STILL_IOU = 0.98  # least overlap of every mask with its anchor mask for the anchor's order to hold
+
+
+class OrderReuse:
+    """The anchor of a stream's order recovery (module docstring)."""
+
+    def __init__(self) -> None:
+        self._anchor: _Anchor | None = None
+        self.reused = 0  # frames served from the anchor so far
+
+    def recall(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray) -> OrderResult | None:
+        """The anchor's order for ``masks`` (N, H, W) with instance ``ids``, tight ``boxes``
+        (N, 4: x0, y0, x1, y1) and ``areas`` (N,), or None when ORNet must run."""
+        anchor = self._anchor
+        if anchor is None or tuple(int(i) for i in ids) != anchor.ids or masks.shape != anchor.masks.shape:
+            return None
+        for k in range(masks.shape[0]):
+            x0, y0 = np.minimum(boxes[k, :2], anchor.boxes[k, :2])
+            x1, y1 = np.maximum(boxes[k, 2:], anchor.boxes[k, 2:])
+            changed = np.count_nonzero(masks[k, y0:y1, x0:x1] ^ anchor.masks[k, y0:y1, x0:x1])
+            union = (int(areas[k]) + int(anchor.areas[k]) + changed) / 2
+            if changed > (1 - STILL_IOU) * union:  # IoU = (union - changed) / union below STILL_IOU
+                return None
+        self.reused += 1
+        return replace(anchor.result, amodal=anchor.completion | masks)
+
+    def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
+             result: OrderResult) -> None:
+        """Make ``result``, recovered on ``masks``, the anchor."""
+        self._anchor = _Anchor(tuple(int(i) for i in ids), masks.copy(), np.array(boxes), np.array(areas), result,
+                               result.amodal & ~masks)
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    ids: tuple[int, ...]
+    masks: np.ndarray  # (N, H, W) bool: the masks ORNet ran on
+    boxes: np.ndarray  # (N, 4) their tight boxes
+    areas: np.ndarray  # (N,) their areas
+    result: OrderResult
+    completion: np.ndarray  # (N, H, W) bool: each amodal mask beyond its modal one

@@ -1,0 +1,77 @@
+"""A stream reuses ORNet's order while its instances stand still, and recovers it again once they move."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from interorder_rt.compose import OrderReuse
+from interorder_rt.ops.maskset import MaskSet
+from interorder_rt.ops.order import OrderResult
+
+
+def masks_at(shift: int = 0) -> np.ndarray:
+    masks = np.zeros((2, 40, 60), bool)
+    masks[0, 5:30, 5 + shift : 25 + shift] = True
+    masks[1, 10:35, 20:45] = True
+    return masks
+
+
+def result_for(masks: np.ndarray) -> OrderResult:
+    amodal = masks.copy()
+    amodal[0, 5:30, 5:45] = True  # instance 0 continues behind instance 1
+    z = np.zeros((2, 2), np.float32)
+    return OrderResult(order=z.astype(np.int8), growth=z, layering=np.arange(2), amodal=amodal)
+
+
+def test_the_anchor_order_comes_back_for_still_masks_and_not_for_moved_ones():
+    reuse, masks = OrderReuse(), masks_at()
+    boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
+    assert reuse.recall(masks, [4, 7], boxes, areas) is None  # nothing kept yet
+    kept = result_for(masks)
+    reuse.keep(masks, [4, 7], boxes, areas, kept)
+    again = reuse.recall(masks.copy(), [4, 7], boxes, areas)
+    np.testing.assert_array_equal(again.amodal, kept.amodal)
+    assert again.layering is kept.layering and reuse.reused == 1
+    assert reuse.recall(masks, [7, 4], boxes, areas) is None  # other instances
+    moved = masks_at(shift=3)
+    assert reuse.recall(moved, [4, 7], MaskSet(moved).boxes(), MaskSet(moved).areas()) is None
+    nudged = masks_at()
+    nudged[0, 29, 5] = False  # one pixel of 500: IoU 0.998, still
+    assert reuse.recall(nudged, [4, 7], MaskSet(nudged).boxes(), MaskSet(nudged).areas()) is not None
+
+
+def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
+    from interorder_rt.engine import Engine
+    from interorder_rt.order_recovery import OrderRecovery
+    from interorder_rt.synth import make_transfer_pair
+
+    pair = make_transfer_pair(31, setting="persons", height=144, width=256)
+    ref, y = pair.reference, pair.reference_index
+    rng = np.random.default_rng(0)
+    frames = [dict(image=np.clip(ref.image + rng.integers(-2, 3, ref.image.shape), 0, 255).astype(np.uint8),
+                   masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints,
+                   instance_ids=[i.instance_id for i in ref.instances]) for _ in range(3)]
+    ornet = OrderRecovery()
+
+    class Counted:
+        """ORNet behind a wrapper that does not say it ignores the image: no reuse."""
+
+        calls = 0
+
+        def __call__(self, *args, **kwargs):
+            Counted.calls += 1
+            return ornet(*args, **kwargs)
+
+    forward, passes = ornet._forward, {}
+    outputs = {}
+    for name, order in (("reuse", ornet), ("fresh", Counted())):
+        engine = Engine(order=order)
+        src, x = pair.source, pair.source_index
+        engine.set_source(src.image, keypoints=src.instances[x].keypoints, masks=src.modal, index=x)
+        count = []
+        ornet._forward = lambda *a, count=count: count.append(1) or forward(*a)
+        outputs[name] = [r.image for r in engine.stream(frames, memory=None)]
+        passes[name] = len(count)
+    assert Counted.calls >= 3 and passes["reuse"] * 3 == passes["fresh"]  # the first frame's passes only
+    for a, b in zip(outputs["reuse"], outputs["fresh"]):
+        np.testing.assert_array_equal(a, b)
