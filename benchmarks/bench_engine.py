@@ -5,9 +5,10 @@ stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Fou
 in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame, whose
 repeated inputs let the stream reuse its fills), the same stream with fresh sensor noise in every
 frame (a still camera over a scene that stands still: nothing repeats byte for byte, but the
-stream's memories reuse the order, the fills and the completions where nothing moved), a single
-still ``Engine.run`` (what a frame in which everything moved costs), and the naive transfer (the
-same pose stage, pasted on top). Each row's
+stream's memories reuse the order, the fills and the completions where nothing moved), a stream
+from a still camera in which every instance moves (2 to 3 pixels a frame at 720p, each its own
+way, sensor noise too: what a video of people walking costs), a single ``Engine.run`` (a frame
+with no stream behind it), and the naive transfer (the same pose stage, pasted on top). Each row's
 per-stage medians and p99 (ms, from the engine's own timings) go to ``extra_info``; the ratio
 table at the end of the run compares each row with the naive paste of its size.
 
@@ -47,9 +48,13 @@ def engine() -> Engine:
     return Engine()
 
 
+def _pair(size: tuple[int, int]):
+    return make_transfer_pair(SCENES[size], setting="persons", height=size[0], width=size[1])
+
+
 def scene_at(engine: Engine, size: tuple[int, int]) -> Frame:
     """The benchmark frame at ``size``, with ``engine``'s source set from the same pair."""
-    pair = make_transfer_pair(SCENES[size], setting="persons", height=size[0], width=size[1])
+    pair = _pair(size)
     ref, y = pair.reference, pair.reference_index
     rows = np.flatnonzero(ref.modal[y].any(axis=1))
     share = (rows[-1] - rows[0] + 1) / size[0]
@@ -96,6 +101,48 @@ def noisy_frames(frame: Frame, seed: int = 0):
         yield replace(frame, image=images[k % 8])
 
 
+MOVES = 8  # frames of the moving scene, played forth and back
+STEP_PER_HEIGHT = 2.5 / 720  # pixels an instance moves a frame, per pixel of frame height
+
+
+def _shifted(plane: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``plane`` moved by (dx, dy) pixels, zeros where nothing moved in."""
+    out = np.zeros_like(plane)
+    h, w = plane.shape[:2]
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = plane[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def moving_frames(frame: Frame, size: tuple[int, int], seed: int = 0):
+    """The benchmark scene from a still camera with every instance moving its own way
+    (``STEP_PER_HEIGHT``), repainted over the true background, with sensor noise; ``MOVES``
+    frames played forth and back."""
+    from interorder_rt.synth.scene import Layer, Scene
+
+    ref, y = _pair(size).reference, frame.target
+    rng = np.random.default_rng(seed)
+    step = STEP_PER_HEIGHT * size[0]
+    velocity = rng.uniform(-1, 1, (ref.n, 2)) * step
+    velocity[y] = (step, 0.0)  # the replaced person walks
+    frames = []
+    for k in range(MOVES):
+        layers = []
+        for i in ref.layering:
+            inst = ref.instances[i]
+            dx, dy = np.round(velocity[i] * k).astype(int)
+            keypoints = None if inst.keypoints is None else inst.keypoints + np.float32([dx, dy])
+            layers.append(Layer(_shifted(inst.amodal, dx, dy), _shifted(inst.rgb, dx, dy), inst.category,
+                                keypoints, inst.identity, inst.instance_id))
+        scene = Scene.from_layers(ref.background, layers)
+        target = scene.index_of(ref.instances[y].instance_id)
+        noisy = np.clip(scene.image + rng.integers(-2, 3, scene.image.shape), 0, 255).astype(np.uint8)
+        frames.append(Frame(image=noisy, masks=scene.modal, target=target, keypoints=scene.instances[target].keypoints,
+                            instance_ids=[inst.instance_id for inst in scene.instances]))
+    cycle = frames + frames[-2:0:-1]
+    for k in itertools.count():
+        yield cycle[k % len(cycle)]
+
+
 @SIZES
 def test_engine_stream(benchmark, engine, size):
     bench_stream(benchmark, engine, size, itertools.repeat(scene_at(engine, size)), "stream")
@@ -104,6 +151,11 @@ def test_engine_stream(benchmark, engine, size):
 @SIZES
 def test_engine_stream_noisy(benchmark, engine, size):
     bench_stream(benchmark, engine, size, noisy_frames(scene_at(engine, size)), "stream noisy")
+
+
+@SIZES
+def test_engine_stream_moving(benchmark, engine, size):
+    bench_stream(benchmark, engine, size, moving_frames(scene_at(engine, size), size), "stream moving")
 
 
 @SIZES
