@@ -1,8 +1,9 @@
-"""``Engine.run`` on a device: the frame stays on the GPU from input to output.
+"""``Engine.run`` and ``Engine.stream`` on a device: the frame stays on the GPU from input to output.
 
-``Engine(device="cuda")`` hands each ``run`` to a :class:`DevicePath`. The image and masks become
-tensors on the device once (``backends.device_frame``: NumPy uploaded, torch and CuPy frames read
-in place), then every per-pixel stage runs there, on the Engine's stream:
+``Engine(device="cuda")`` hands each ``run``, and each frame of a ``stream``, to a
+:class:`DevicePath`. The image and masks become tensors on the device once
+(``backends.device_frame``: NumPy uploaded, torch and CuPy frames read in place), then every
+per-pixel stage runs there, on the Engine's stream:
 
 - order: masks packed and cropped by the CUDA kernels, ORNet, growth counts (``OrderRecovery``);
   each amodal completion pasted within its crop box into a device copy of the masks;
@@ -18,6 +19,13 @@ stages are host code by nature and cross on purpose, each named where it happens
 MNet's instance completion (the default instance filler; its classical fill is OpenCV Telea),
 for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
 background fill; a completion, pose or order stage that is not the package's.
+
+In a stream the per-frame state is small and stays on the host (:class:`StreamState`): the
+tracker's ids and boxes, the follower's choice, the smoothed order and growth per pair of ids; the
+tracker's mask crops and the order reuse's anchor masks stay tensors where the masks are, and only
+their pixel counts come back. The stream's memories (``compose.BackgroundMemory``, ``InstanceMemory``, the
+``RepeatCache`` of fills) hold host arrays and are not kept on the device yet: ``memory=`` warns
+(:func:`stream_memory`) and every freed pixel is synthesised, as with ``memory=None``.
 
 The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
 for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
