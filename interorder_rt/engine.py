@@ -207,15 +207,23 @@ class Engine:
         moving one, None to synthesise every freed pixel. With ``"static"``, a fill is also reused
         while its never-seen hole stays the same, and a still instance's revealed part comes from
         what earlier frames showed or completed of it (``compose.InstanceMemory``).
+
+        On a CUDA device each frame's per-pixel work runs on the device path
+        (``backends.device_engine``), tracking, following and smoothing on its small host results;
+        that path keeps no ``memory`` (nor fill cache) yet: a stream asking for one warns once and
+        synthesises every freed pixel.
         """
         self._require_source()
         check_policy(on_error)
         smoother = OrderSmoother(alpha=alpha, margin=margin)
         tracker = InstanceTracker()
         follower = TargetFollower() if follow else None
-        background_memory = BackgroundMemory(memory) if memory is not None else None
-        cache = RepeatCache() if getattr(self.completion, "deterministic", False) else None
         reuse = OrderReuse() if getattr(self.order, "reads_image", True) is False else None
+        device = self._device_stream(smoother, tracker, follower, reuse, memory)
+        if device is not None:
+            memory = None
+        background_memory = BackgroundMemory(memory) if memory is not None else None
+        cache = RepeatCache() if device is None and getattr(self.completion, "deterministic", False) else None
         items = iter(frames)
         for index in itertools.count():
             try:
@@ -228,7 +236,11 @@ class Engine:
             try:
                 if item.error is not None:
                     raise item.error
-                result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache, reuse)
+                if device is not None:
+                    given = item.frame if isinstance(item.frame, Frame) else Frame(**item.frame)
+                    result = self._device_path.stream_frame(given, device, _Stopwatch())
+                else:
+                    result = self._stream_frame(item.frame, smoother, tracker, follower, background_memory, cache, reuse)
             except Exception as exc:
                 image = item.image if item.image is not None else _field(item.frame, "image")
                 result = handle(on_error, FrameError(index, item.where, exc), image)
@@ -264,6 +276,17 @@ class Engine:
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
             return _like_input(self._merge(frame, order, watch, memory, cache), given)
+
+    def _device_stream(self, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
+                       reuse: OrderReuse | None, memory: str | None) -> Any:
+        """On the device path, the stream's state for ``DevicePath.stream_frame`` (warning that
+        ``memory`` is not kept there yet); None on the host path."""
+        if self._device_path is None:
+            return None
+        from interorder_rt.backends.device_engine import StreamState, stream_memory
+
+        stream_memory(memory)
+        return StreamState(smoother, tracker, follower, reuse)
 
     def _on_stream(self):
         """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""

@@ -8,7 +8,9 @@ a person who leaves the frame or is hidden for a few frames gets their old id ba
 
 IoU is counted inside the intersection of the two boxes only, on the masks' box crops, so the
 cost follows the instances, not the frame. (MaskSet's compiled intersection matrix would need the
-remembered and the new masks packed together, a full-frame copy per frame.)
+remembered and the new masks packed together, a full-frame copy per frame.) On the device path
+(``Engine(device="cuda").stream``) the masks are tensors: the crops stay on the device and each
+pair of overlapping boxes reads back one count.
 
 ``TargetFollower`` uses the ids to replace the same person in every frame.
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from interorder_rt.backends.device_arrays import copy_of, count_set
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 
@@ -26,14 +29,14 @@ from interorder_rt.ops.maskset import MaskSet
 @dataclass
 class _Track:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive ends) of the last mask
-    crop: np.ndarray  # the last mask inside its box
+    crop: np.ndarray  # the last mask inside its box (a tensor where the masks are: the device path)
     area: int
     last_seen: int  # frame number
 
 
 def _crop(mask: np.ndarray, box: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = (int(v) for v in box)
-    return mask[y0:y1, x0:x1].copy()
+    return copy_of(mask[y0:y1, x0:x1])
 
 
 def _overlap(a: _Track, b: _Track) -> int:
@@ -44,7 +47,7 @@ def _overlap(a: _Track, b: _Track) -> int:
         return 0
     ca = a.crop[y0 - a.box[1]:y1 - a.box[1], x0 - a.box[0]:x1 - a.box[0]]
     cb = b.crop[y0 - b.box[1]:y1 - b.box[1], x0 - b.box[0]:x1 - b.box[0]]
-    return int(np.count_nonzero(ca & cb))
+    return count_set(ca & cb)
 
 
 class InstanceTracker:
@@ -80,7 +83,7 @@ class InstanceTracker:
         if boxes is None:
             boxes = MaskSet(masks).boxes() if len(masks) else np.zeros((0, 4), np.int32)
         current = [
-            _Track(tuple(int(v) for v in box), crop, int(np.count_nonzero(crop)), self._frame)
+            _Track(tuple(int(v) for v in box), crop, count_set(crop), self._frame)
             for box, crop in ((box, _crop(mask, box)) for mask, box in zip(masks, boxes))
         ]
         self._tracks = {i: t for i, t in self._tracks.items() if self._frame - t.last_seen <= self.patience + 1}

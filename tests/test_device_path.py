@@ -204,3 +204,79 @@ def test_an_rgb_ornet_cuts_its_image_crops_where_the_image_is(pairs, tmp_path):
     device = DevicePath(engine, CPU).run(frame, None, _Stopwatch())
     np.testing.assert_array_equal(device.amodal.numpy(), host.amodal)
     np.testing.assert_array_equal(device.image.numpy(), host.image)
+
+
+def _moving_frames(pair, tensors: bool) -> list[dict]:
+    """A few frames of one scene without instance ids: still, still again (the order is reused),
+    everyone two pixels to the right, the instances listed in reverse (the tracker keeps ids), no
+    one, and back."""
+    ref, y = pair.reference, pair.reference_index
+    kp = ref.instances[y].keypoints
+    n = ref.modal.shape[0]
+    moved = np.roll(ref.modal, 2, axis=2)
+    reverse = np.arange(n)[::-1]
+    frames = [(ref.image, ref.modal, y, kp), (ref.image, ref.modal, y, kp), (np.roll(ref.image, 2, axis=1), moved, y,
+              kp + [2, 0]), (ref.image, ref.modal[reverse], n - 1 - y, kp),
+              (ref.image, np.zeros((0, SIZE, SIZE), bool), [], []), (ref.image, ref.modal, y, kp)]
+    wrap = torch.from_numpy if tensors else np.ascontiguousarray
+    return [dict(image=wrap(np.ascontiguousarray(image)), masks=wrap(np.ascontiguousarray(masks)), target=target,
+                 keypoints=keypoints) for image, masks, target, keypoints in frames]
+
+
+class _FlickeringOrder:
+    """An order stage reading masks only whose evidence flips on every other call: strong for the
+    lower instance of each bordering pair in front, then weak against it, so a stream's smoothing
+    and its order reuse both show in the results."""
+
+    reads_image = False
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, maskset, image, amodal: bool = False) -> OrderResult:
+        from interorder_rt.ops.order import layering_from_order
+
+        n = len(maskset)
+        front, back = np.nonzero(np.triu(maskset.bordering_matrix(), k=1))
+        growth = np.zeros((n, n), np.float32)
+        if self.calls % 2:
+            growth[front, back] = 10.0
+        else:
+            growth[back, front] = 50.0
+        self.calls += 1
+        order = np.sign(growth.T - growth).astype(np.int8)
+        layering, dropped = layering_from_order(order, growth)
+        return OrderResult(order=order, growth=growth, layering=layering, dropped=dropped,
+                           amodal=maskset.to_numpy() if amodal else None)
+
+
+@pytest.mark.filterwarnings("ignore:instance masks overlap")
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_stream_on_the_device_path_gives_the_host_stream(pairs, follow):
+    pair = pairs[0]
+    engine = _engine(pair)
+    engine.order = _FlickeringOrder()
+    host = list(engine.stream(_moving_frames(pair, tensors=False), memory=None, follow=follow))
+    engine.order = _FlickeringOrder()
+    engine._device_path = DevicePath(engine, CPU)  # what Engine(device="cuda") holds, here on CPU tensors
+    device = list(engine.stream(_moving_frames(pair, tensors=True), memory=None, follow=follow))
+    assert len(device) == len(host) == 6
+    for k, (d, h) in enumerate(zip(device, host)):
+        assert isinstance(d.image, torch.Tensor) and isinstance(d.amodal, torch.Tensor), k  # the device path ran
+        np.testing.assert_array_equal(d.image.numpy(), h.image, err_msg=f"frame {k}")
+        assert d.instance_ids == h.instance_ids and d.targets == h.targets, k
+        np.testing.assert_array_equal(d.order.order, h.order.order, err_msg=f"frame {k}")
+        np.testing.assert_array_equal(d.order.growth, h.order.growth, err_msg=f"frame {k}")
+        np.testing.assert_array_equal(d.amodal.numpy(), h.amodal, err_msg=f"frame {k}")
+    assert device[3].instance_ids == device[0].instance_ids[::-1]  # the tracker matched the reversed listing
+
+
+def test_a_stream_on_the_device_path_says_it_keeps_no_memory(pairs):
+    pair = pairs[0]
+    engine = _engine(pair)
+    engine._device_path = DevicePath(engine, CPU)
+    frames = _moving_frames(pair, tensors=True)[:1]
+    with pytest.warns(UserWarning, match="memory='static' is not supported on the device path"):
+        kept = list(engine.stream(frames, memory="static"))
+    plain = list(engine.stream(frames, memory=None))
+    np.testing.assert_array_equal(kept[0].image.numpy(), plain[0].image.numpy())

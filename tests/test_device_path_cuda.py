@@ -1,5 +1,6 @@
 """The Engine's device path on a GPU (skipped without one): the kernels it calls against their CPU
-twins, the whole path against the host path, its stream, and a CuPy frame with no host copy."""
+twins, the whole path against the host path, its stream, ``Engine.stream`` of CUDA frames, and a
+CuPy frame with no host copy."""
 
 from __future__ import annotations
 
@@ -95,6 +96,41 @@ def test_every_kernel_of_the_device_path_runs_on_the_engines_stream(monkeypatch)
     assert engine._stream != torch.cuda.default_stream(CUDA)
 
 
+def _refuse_frame_sized_copies(monkeypatch, frame_pixels: int) -> None:
+    """``Tensor.cpu`` of a CUDA tensor as large as a frame plane fails the test."""
+    cpu = torch.Tensor.cpu
+
+    def small_cpu(tensor, *args, **kwargs):
+        if tensor.is_cuda and tensor.numel() >= frame_pixels:
+            raise AssertionError(f"a frame-sized tensor {tuple(tensor.shape)} was copied to the host")
+        return cpu(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "cpu", small_cpu)
+
+
+def test_a_stream_of_cuda_frames_stays_on_the_device_and_orders_as_the_host(monkeypatch):
+    pair = _pair()
+    ref, y = pair.reference, pair.reference_index
+    kp = ref.instances[y].keypoints
+    frames = [(ref.image, ref.modal, kp), (ref.image, ref.modal, kp),
+              (np.roll(ref.image, 3, axis=1), np.roll(ref.modal, 3, axis=2), kp + [3, 0])]
+    host = list(_engine("cpu", pair).stream(
+        [dict(image=i, masks=m, target=y, keypoints=k) for i, m, k in frames], memory=None))
+    cuda_frames = [dict(image=torch.from_numpy(np.ascontiguousarray(i)).cuda(),
+                        masks=torch.from_numpy(np.ascontiguousarray(m)).cuda(), target=y, keypoints=k)
+                   for i, m, k in frames]
+    engine = _engine("cuda", pair)
+    _refuse_frame_sized_copies(monkeypatch, SIZE * SIZE)
+    with pytest.warns(UserWarning, match="not supported on the device path"):
+        device = list(engine.stream(cuda_frames))  # memory="static" by default: warned, not kept
+    monkeypatch.undo()
+    assert len(device) == len(host)
+    for d, h in zip(device, host):
+        assert isinstance(d.image, torch.Tensor) and d.image.is_cuda and d.amodal.is_cuda
+        assert d.instance_ids == h.instance_ids
+        np.testing.assert_array_equal(d.order.order, h.order.order)
+
+
 def test_a_cupy_frame_comes_back_a_cupy_image_without_a_host_copy(monkeypatch):
     cupy = pytest.importorskip("cupy")
     from interorder_rt.backends import device_arrays
@@ -108,17 +144,10 @@ def test_a_cupy_frame_comes_back_a_cupy_image_without_a_host_copy(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the frame was copied to the host")
 
-    cpu = torch.Tensor.cpu
-
-    def small_cpu(tensor, *args, **kwargs):
-        if tensor.is_cuda and tensor.numel() >= frame_pixels:
-            raise AssertionError(f"a frame-sized tensor {tuple(tensor.shape)} was copied to the host")
-        return cpu(tensor, *args, **kwargs)
-
     monkeypatch.setattr(device_arrays, "to_host", refuse)
     monkeypatch.setattr(cupy.ndarray, "get", refuse)
     monkeypatch.setattr(cupy, "asnumpy", refuse)
-    monkeypatch.setattr(torch.Tensor, "cpu", small_cpu)
+    _refuse_frame_sized_copies(monkeypatch, frame_pixels)
     result = engine.run(image=image, masks=masks, target=y, keypoints=ref.instances[y].keypoints)
     assert isinstance(result.image, cupy.ndarray) and result.image.shape == ref.image.shape
     assert result.image.device.id == image.device.id

@@ -20,8 +20,9 @@ GPU_PATHS_RUN = {
     "device_path": False,  # tests/test_device_path_cuda.py (on CPU tensors: tests/test_device_path.py, passing)
 }
 
-# Where each stage of Engine(device="cuda").run works on the frame (backends.device_engine): "device"
-# (per-pixel work on the GPU, small results to the host) or "host" (the frame's region crosses).
+# Where each stage of Engine(device="cuda").run and .stream works on the frame (backends.device_engine):
+# "device" (per-pixel work on the GPU, small results to the host), "host" (the frame's region crosses)
+# or "off" (not done on the device path yet).
 DEVICE_PATH_STAGES = {
     "frame_checks": "device",
     "mask_packing_crops_ornet_growth": "device",
@@ -33,6 +34,8 @@ DEVICE_PATH_STAGES = {
     # window of the revealing instances' crop boxes crosses, never the whole frame
     "compositing": "device",
     "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
+    "stream_tracking_order_reuse": "device",  # mask crops kept as tensors; ids, boxes, counts to the host
+    "stream_memories": "off",  # background and instance memory, fill cache: memory= warns, nothing kept
 }
 
 

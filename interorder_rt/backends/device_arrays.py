@@ -109,3 +109,13 @@ def like_tensor(output: Any, original: Any) -> Any:
     if not is_device(original):
         return output.cpu().numpy()
     return output
+
+
+def count_set(array: Any) -> int:
+    """The number of set (nonzero) elements of a NumPy array or torch tensor (on any device)."""
+    return int(array.count_nonzero()) if _torch(array) else int(np.count_nonzero(array))
+
+
+def copy_of(array: Any) -> Any:
+    """A copy of a NumPy array or torch tensor, on the same device."""
+    return array.clone() if _torch(array) else array.copy()

@@ -1,8 +1,9 @@
-"""``Engine.run`` on a device: the frame stays on the GPU from input to output.
+"""``Engine.run`` and ``Engine.stream`` on a device: the frame stays on the GPU from input to output.
 
-``Engine(device="cuda")`` hands each ``run`` to a :class:`DevicePath`. The image and masks become
-tensors on the device once (``backends.device_frame``: NumPy uploaded, torch and CuPy frames read
-in place), then every per-pixel stage runs there, on the Engine's stream:
+``Engine(device="cuda")`` hands each ``run``, and each frame of a ``stream``, to a
+:class:`DevicePath`. The image and masks become tensors on the device once
+(``backends.device_frame``: NumPy uploaded, torch and CuPy frames read in place), then every
+per-pixel stage runs there, on the Engine's stream:
 
 - order: masks packed and cropped by the CUDA kernels, ORNet, growth counts (``OrderRecovery``);
   each amodal completion pasted within its crop box into a device copy of the masks;
@@ -19,6 +20,13 @@ MNet's instance completion (the default instance filler; its classical fill is O
 for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
 background fill; a completion, pose or order stage that is not the package's.
 
+In a stream the per-frame state is small and stays on the host (:class:`StreamState`): the
+tracker's ids and boxes, the follower's choice, the smoothed order and growth per pair of ids; the
+tracker's mask crops and the order reuse's anchor masks stay tensors where the masks are, and only
+their pixel counts come back. The stream's memories (``compose.BackgroundMemory``, ``InstanceMemory``, the
+``RepeatCache`` of fills) hold host arrays and are not kept on the device yet: ``memory=`` warns
+(:func:`stream_memory`) and every freed pixel is synthesised, as with ``memory=None``.
+
 The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
 for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
 The path runs on CPU tensors too, with the CPU twins of the same kernels
@@ -29,7 +37,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,12 +51,13 @@ from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_pose import DevicePose
 from interorder_rt.backends.device_masks import tensor_boxes
 from interorder_rt.completion import INSTANCE_MARGIN, ContentCompletion, CropBox, square_box
-from interorder_rt.compose import Layer, merge_layering, overlapping_pairs
+from interorder_rt.compose import Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs
 from interorder_rt.compose.boxes import union_box
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
 from interorder_rt.result import StageTimings, TransferResult
+from interorder_rt.track import InstanceTracker, TargetFollower
 
 
 def _on_host(function, *tensors: torch.Tensor | None, **options: Any) -> torch.Tensor:
@@ -82,6 +91,28 @@ def _mnet_in_window(completion: ContentCompletion, image: torch.Tensor, visible:
     return out
 
 
+@dataclass
+class StreamState:
+    """What ``Engine.stream`` keeps across frames on the device path: all of it small host data
+    (ids, boxes, the smoothed growth) or mask crops held where the masks are."""
+
+    smoother: OrderSmoother
+    tracker: InstanceTracker
+    follower: TargetFollower | None = None
+    reuse: OrderReuse | None = None
+
+
+def stream_memory(memory: str | None) -> None:
+    """The device path keeps no background or instance memory yet (their arrays are host ones):
+    a stream asked for one is told, once, that every freed pixel is synthesised instead."""
+    if memory is not None:
+        warnings.warn(
+            f"memory={memory!r} is not supported on the device path (Engine(device='cuda').stream) yet: every freed "
+            "pixel is synthesised, as with memory=None (pass memory=None to silence this)",
+            stacklevel=4,
+        )
+
+
 class DevicePath:
     """The stages of ``engine`` run on tensors on ``device`` (module docstring)."""
 
@@ -92,21 +123,54 @@ class DevicePath:
 
     def run(self, given: Frame, order: OrderResult | None, watch: Any) -> TransferResult:
         """``Engine.run`` of one frame (``watch``: the Engine's stage stopwatch)."""
-        engine = self.engine
+
+        def ordered(frame: Frame, maskset: MaskSet, pairs: list[tuple[int, int]]) -> tuple[Frame, OrderResult]:
+            if order is None:
+                return frame, self._layered(self._recover_order(frame, maskset, pairs), frame)
+            return frame, self._given_order(order, frame.masks)
+
+        return self._frame(given, watch, ordered)
+
+    def stream_frame(self, given: Frame, state: StreamState, watch: Any) -> TransferResult:
+        """``Engine._stream_frame`` of one frame: the per-pixel work on the device, the stream's
+        tracking, following, order reuse and smoothing on its small host results (ids, boxes, areas,
+        the order and growth); the tracker's and the reuse's mask crops stay tensors."""
+        untracked = given.instance_ids is None
+
+        def ordered(frame: Frame, maskset: MaskSet, pairs: list[tuple[int, int]]) -> tuple[Frame, OrderResult]:
+            boxes = maskset.boxes()
+            if untracked:
+                frame = replace(frame, instance_ids=state.tracker.update(frame.masks, boxes))
+            if state.follower is not None:
+                frame = state.follower.narrow(frame)
+            current = (frame.masks, frame.instance_ids, boxes, maskset.areas())
+            raw = state.reuse.recall(*current) if state.reuse is not None else None
+            if raw is None:
+                raw = self._recover_order(frame, maskset, pairs)
+                if state.reuse is not None:
+                    state.reuse.keep(*current, raw)
+            area = int(frame.image.shape[0]) * int(frame.image.shape[1])
+            smoothed = state.smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
+            return frame, self._layered(smoothed, frame)
+
+        return self._frame(given, watch, ordered, on_empty=state.smoother.reset)
+
+    def _frame(self, given: Frame, watch: Any, ordered: Any, on_empty: Any = None) -> TransferResult:
+        """One frame on the device, ``ordered(frame, maskset, overlapping pairs)`` giving the frame
+        and its layered order; ``on_empty`` is called for a frame without instances."""
         caller = _current_stream(self.device)
-        with engine._on_stream():
+        with self.engine._on_stream():
             worker = _current_stream(self.device)
             frame = device_frame(given, self.device)
             if not frame.masks.shape[0]:
+                if on_empty is not None:
+                    on_empty()
                 result = self._unchanged(frame, watch)
             else:
                 with watch.stage("order"):
                     maskset = MaskSet(frame.masks)
                     pairs = overlapping_pairs(maskset)
-                    if order is None:
-                        order = self._layered(self._recover_order(frame, maskset, pairs), frame)
-                    else:
-                        order = self._given_order(order, frame.masks)
+                    frame, order = ordered(frame, maskset, pairs)
                 result = self._merge(frame, order, bool(pairs), watch)
         _hand_over(result, worker, caller)
         return replace(result, image=like_tensor(result.image, given.image))

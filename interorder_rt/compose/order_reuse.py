@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from interorder_rt.backends.device_arrays import copy_of, count_set
 from interorder_rt.ops.order import OrderResult
 
 STILL_IOU = 0.98  # least overlap of every mask with its anchor mask for the anchor's order to hold
@@ -37,7 +38,7 @@ class OrderReuse:
         for k in range(masks.shape[0]):
             x0, y0 = np.minimum(boxes[k, :2], anchor.boxes[k, :2])
             x1, y1 = np.maximum(boxes[k, 2:], anchor.boxes[k, 2:])
-            changed = np.count_nonzero(masks[k, y0:y1, x0:x1] ^ anchor.masks[k, y0:y1, x0:x1])
+            changed = count_set(masks[k, y0:y1, x0:x1] ^ anchor.masks[k, y0:y1, x0:x1])
             union = (int(areas[k]) + int(anchor.areas[k]) + changed) / 2
             if changed > (1 - STILL_IOU) * union:  # IoU = (union - changed) / union below STILL_IOU
                 return None
@@ -47,7 +48,7 @@ class OrderReuse:
     def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
              result: OrderResult) -> None:
         """Make ``result``, recovered on ``masks``, the anchor."""
-        self._anchor = _Anchor(tuple(int(i) for i in ids), masks.copy(), np.array(boxes), np.array(areas), result,
+        self._anchor = _Anchor(tuple(int(i) for i in ids), copy_of(masks), np.array(boxes), np.array(areas), result,
                                result.amodal & ~masks)
 
 
