@@ -126,13 +126,19 @@ def _to_numpy(value: Any, name: str) -> np.ndarray:
 def as_image(image: Any) -> np.ndarray:
     """An (H, W, 3) uint8 RGB image, or a TypeError/ValueError."""
     array = _to_numpy(image, "image")
-    if array.dtype != np.uint8:
-        raise TypeError(f"image must be uint8 RGB, got dtype {array.dtype}")
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"image must have shape (H, W, 3), got {array.shape}")
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"image is empty: shape {array.shape}")
+    check_image_layout(tuple(array.shape), array.dtype, array.dtype == np.uint8)
     return np.ascontiguousarray(array)
+
+
+def check_image_layout(shape: tuple[int, ...], dtype: Any, uint8: bool) -> None:
+    """The TypeError/ValueError of an image array of that ``shape`` and ``dtype`` (``uint8``: whether
+    it is uint8) that is not a non-empty (H, W, 3) uint8 image; a host or device array alike."""
+    if not uint8:
+        raise TypeError(f"image must be uint8 RGB, got dtype {dtype}")
+    if len(shape) != 3 or shape[2] != 3:
+        raise ValueError(f"image must have shape (H, W, 3), got {shape}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"image is empty: shape {shape}")
 
 
 def as_masks(masks: Any, size: tuple[int, int]) -> np.ndarray:

@@ -16,24 +16,7 @@ import torch
 from interorder_rt.backends import device_kernels
 from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.boxes import Box
-from interorder_rt.compose.exemplar import PATCH_SIZES, TELEA_RADIUS, ExemplarOptions
-
-
-def padded(box: Box, options: ExemplarOptions, height: int, width: int) -> Box:
-    """``compose.exemplar.padded_box`` from the hole's tight box."""
-    x0, y0, x1, y1 = box
-    pad = max(int(np.ceil(options.context * max(x1 - x0, y1 - y0))), options.min_context)
-    return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
-
-
-def _allowed(region: torch.Tensor, source: torch.Tensor | None, avoid: torch.Tensor | None, box: Box) -> torch.Tensor:
-    x0, y0, x1, y1 = box
-    allowed = ~region
-    if source is not None:
-        allowed &= source[y0:y1, x0:x1]
-    if avoid is not None:
-        allowed &= ~avoid[y0:y1, x0:x1]
-    return allowed.contiguous()
+from interorder_rt.compose.exemplar import PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, padded, source_in
 
 
 def exemplar_fill_tensor(
@@ -47,11 +30,11 @@ def exemplar_fill_tensor(
     if tight is None:
         return out
     h, w = hole.shape
-    boxes = [padded(tight, options, h, w), (0, 0, w, h)]
+    boxes = [padded(tight, options.context, options.min_context, h, w), (0, 0, w, h)]
     for box in boxes:
         x0, y0, x1, y1 = box
         region = hole[y0:y1, x0:x1].contiguous()
-        allowed = _allowed(region, source, avoid, box)
+        allowed = source_in(source, avoid, region, box).contiguous()
         patch = image[y0:y1, x0:x1].contiguous().clone()
         for size in PATCH_SIZES:
             if device_kernels.patchmatch_fill(
@@ -70,7 +53,7 @@ def _telea_on_host(out: torch.Tensor, hole: torch.Tensor, source: torch.Tensor |
     (the box goes to the host and back, never the frame)."""
     x0, y0, x1, y1 = box
     region = hole[y0:y1, x0:x1]
-    unknown = ~_allowed(region, source, avoid, box)
+    unknown = ~source_in(source, avoid, region, box)
     if bool(unknown.all()):
         out[y0:y1, x0:x1][region] = 128
         return out

@@ -17,7 +17,7 @@ import torch
 
 from interorder_rt.backends.device_arrays import as_tensor
 from interorder_rt.frame import (
-    Frame, as_image, as_masks, check_instance_ids, check_target_keypoints, check_targets,
+    Frame, as_image, as_masks, check_image_layout, check_instance_ids, check_target_keypoints, check_targets,
 )
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.pose.protocol import check_keypoints_in_frame
@@ -33,12 +33,7 @@ def device_image(image: Any, device: torch.device) -> torch.Tensor:
     if not _array(image):
         return torch.from_numpy(as_image(image)).to(device)
     tensor = as_tensor(image, device)
-    if tensor.dtype != torch.uint8:
-        raise TypeError(f"image must be uint8 RGB, got dtype {tensor.dtype}")
-    if tensor.ndim != 3 or tensor.shape[2] != 3:
-        raise ValueError(f"image must have shape (H, W, 3), got {tuple(tensor.shape)}")
-    if tensor.shape[0] == 0 or tensor.shape[1] == 0:
-        raise ValueError(f"image is empty: shape {tuple(tensor.shape)}")
+    check_image_layout(tuple(tensor.shape), tensor.dtype, tensor.dtype == torch.uint8)
     return tensor.contiguous()
 
 

@@ -7,7 +7,7 @@ which instances reveal anything, the few pixels around a replaced person's joint
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import cv2
@@ -16,9 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from interorder_rt.compose.boxes import Box, union_box
+from interorder_rt.compose import joints
 from interorder_rt.compose.joints import JOINT_MARGIN
+from interorder_rt.compose.overlap import split_shared
 from interorder_rt.compose.removal import MIN_MARGIN, layer_ranks
-from interorder_rt.ops.order import OrderResult, layering_from_order
+from interorder_rt.ops.order import OrderResult
 
 
 def tensor_boxes(masks: torch.Tensor) -> list[Box | None]:
@@ -51,19 +53,7 @@ def give_to_front(masks: torch.Tensor, layering: Sequence[int], overlapping: boo
 
 def disjoint_for_order(masks: torch.Tensor, pairs: Sequence[tuple[int, int]], recover) -> torch.Tensor:
     """``compose.disjoint_for_order`` on a tensor stack; ``recover`` takes a (2, H, W) tensor pair."""
-    from interorder_rt.compose.overlap import _front_margin
-
-    out = masks.clone()
-    for i, j in pairs:
-        shared = masks[i] & masks[j]
-        margins = [_front_margin(recover(torch.stack([masks[holder], masks[other] & ~shared])), 0, 1)
-                   for holder, other in ((i, j), (j, i))]
-        if max(margins) == -np.inf:
-            out[i] &= ~shared
-            out[j] &= ~shared
-        else:
-            out[j if margins[0] >= margins[1] else i] &= ~shared
-    return out
+    return split_shared(masks, pairs, lambda holder, other: recover(torch.stack([holder, other])))
 
 
 def _disc(radius: int, device: torch.device) -> torch.Tensor:
@@ -170,11 +160,4 @@ def joint_occluders(masks: torch.Tensor, person: int, keypoints: np.ndarray, mar
 def with_joint_evidence(result: OrderResult, masks: torch.Tensor, targets: Sequence[int],
                         keypoints: Sequence[np.ndarray]) -> OrderResult:
     """``compose.with_joint_evidence`` on tensor masks."""
-    order = np.array(result.order, dtype=np.int8, copy=True)
-    for person, points in zip(targets, keypoints):
-        for k in np.flatnonzero(joint_occluders(masks, int(person), points)):
-            order[k, person], order[person, k] = 1, -1
-    if np.array_equal(order, result.order):
-        return result
-    layering, dropped = layering_from_order(order, result.growth)
-    return replace(result, order=order, layering=layering, dropped=dropped)
+    return joints.with_joint_evidence(result, masks, targets, keypoints, occluders=joint_occluders)

@@ -12,6 +12,7 @@ shrinks, the box widens to the frame, and OpenCV Telea is the last resort.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -47,9 +48,15 @@ def padded_box(mask: np.ndarray, context: float, min_context: int) -> tuple[int,
     if ys.size == 0:
         raise ValueError("cannot place a fill region around an empty mask")
     xs = np.flatnonzero(mask[ys[0] : ys[-1] + 1].any(axis=0))
-    pad = max(int(np.ceil(context * max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]))), min_context)
-    h, w = mask.shape
-    return max(xs[0] - pad, 0), max(ys[0] - pad, 0), min(xs[-1] + 1 + pad, w), min(ys[-1] + 1 + pad, h)
+    return padded((int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1), context, min_context, *mask.shape)
+
+
+def padded(box: tuple[int, int, int, int], context: float, min_context: int, height: int,
+           width: int) -> tuple[int, int, int, int]:
+    """``box`` padded by ``context`` x its longer side (at least ``min_context``), in a frame of that size."""
+    x0, y0, x1, y1 = box
+    pad = max(int(np.ceil(context * max(x1 - x0, y1 - y0))), min_context)
+    return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
 
 
 def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions) -> np.ndarray | None:
@@ -84,14 +91,14 @@ def exemplar_fill(
     boxes = [padded_box(hole, options.context, options.min_context), (0, 0, w, h)]
     for x0, y0, x1, y1 in boxes:
         region = np.ascontiguousarray(hole[y0:y1, x0:x1])
-        allowed = _source_in(source, avoid, region, (x0, y0, x1, y1))
+        allowed = source_in(source, avoid, region, (x0, y0, x1, y1))
         filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options)
         if filled is not None:
             copy_masked(out[y0:y1, x0:x1], filled, region)
             return out
     x0, y0, x1, y1 = boxes[0]
     region = hole[y0:y1, x0:x1]
-    unknown = ~_source_in(source, avoid, region, boxes[0])
+    unknown = ~source_in(source, avoid, region, boxes[0])
     if unknown.all():
         out[y0:y1, x0:x1][region] = 128
         return out
@@ -100,9 +107,9 @@ def exemplar_fill(
     return out
 
 
-def _source_in(source: np.ndarray | None, avoid: np.ndarray | None, region: np.ndarray,
-               box: tuple[int, int, int, int]) -> np.ndarray:
-    """The pixels of ``box`` patches may come from: ``source`` (or not ``avoid``), never the hole."""
+def source_in(source: Any, avoid: Any, region: Any, box: tuple[int, int, int, int]) -> Any:
+    """The pixels of ``box`` patches may come from: ``source`` (or not ``avoid``), never the hole
+    (NumPy arrays or torch tensors alike)."""
     x0, y0, x1, y1 = box
     allowed = ~region
     if source is not None:

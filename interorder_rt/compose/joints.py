@@ -11,7 +11,7 @@ uses it to overrule a recovered "person in front of k", the costlier of the two 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -47,15 +47,18 @@ def joint_occluders(masks: np.ndarray, person: int, keypoints: np.ndarray, margi
 
 
 def with_joint_evidence(
-    result: OrderResult, masks: np.ndarray, targets: Sequence[int], keypoints: Sequence[np.ndarray]
+    result: OrderResult, masks: np.ndarray, targets: Sequence[int], keypoints: Sequence[np.ndarray],
+    occluders: Callable[[Any, int, np.ndarray], np.ndarray] = joint_occluders,
 ) -> OrderResult:
     """``result`` with every instance that hides a joint of a replaced person put in front of it.
 
     The layering is recomputed when a relation changes; ``targets[i]`` has ``keypoints[i]``.
+    ``occluders`` is the test of which masks hide a joint (``joint_occluders``; the device path
+    passes its tensor twin).
     """
     order = np.array(result.order, dtype=np.int8, copy=True)
     for person, points in zip(targets, keypoints):
-        for k in np.flatnonzero(joint_occluders(masks, int(person), points)):
+        for k in np.flatnonzero(occluders(masks, int(person), points)):
             order[k, person], order[person, k] = 1, -1
     if np.array_equal(order, result.order):
         return result

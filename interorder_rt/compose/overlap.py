@@ -15,10 +15,11 @@ order recovery and the merge assume each pixel shows one instance. The rule:
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from interorder_rt.backends.device_arrays import copy_of
 from interorder_rt.compose.boxes import Box, intersection, mask_boxes
 from interorder_rt.compose.removal import layer_ranks
 from interorder_rt.ops.maskset import MaskSet
@@ -45,13 +46,17 @@ def disjoint_for_order(masks: np.ndarray, pairs: Sequence[tuple[int, int]], reco
 
     ``recover`` runs the order recovery on a ``MaskSet`` of two masks (the pair).
     """
-    out = masks.copy()
+    return split_shared(masks, pairs, lambda holder, other: recover(MaskSet(np.stack([holder, other]))))
+
+
+def split_shared(masks: Any, pairs: Sequence[tuple[int, int]], recover_pair: Callable[[Any, Any], OrderResult]) -> Any:
+    """``disjoint_for_order`` on any mask stack (NumPy or torch): ``recover_pair(a, b)`` gives the
+    order of the two masks ``a`` and ``b``, as index 0 and 1."""
+    out = copy_of(masks)
     for i, j in pairs:
         shared = masks[i] & masks[j]
-        margins = []
-        for holder, other in ((i, j), (j, i)):
-            pair = np.stack([masks[holder], masks[other] & ~shared])
-            margins.append(_front_margin(recover(MaskSet(pair)), 0, 1))
+        margins = [_front_margin(recover_pair(masks[holder], masks[other] & ~shared), 0, 1)
+                   for holder, other in ((i, j), (j, i))]
         if max(margins) == -np.inf:
             out[i] &= ~shared
             out[j] &= ~shared
