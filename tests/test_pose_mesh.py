@@ -15,6 +15,7 @@ from interorder_rt.pose.parts import PARTS
 from interorder_rt.synth import render_person, sample_identity, sample_pose
 
 SIZE = 256
+PARTS_INDEX = {part.name: p for p, part in enumerate(PARTS)}
 
 
 def person(seed: int, size: int = SIZE, keypoints: np.ndarray | None = None):
@@ -170,3 +171,45 @@ def test_the_merge_blends_the_edge_by_alpha():
     np.testing.assert_array_equal(owner[0], [-1, 0, 0, 0])
     plain, _ = paint(base, [Layer(rgb, alpha > 0)])
     np.testing.assert_array_equal(plain[0, :, 0], [0, 200, 200, 200])
+
+
+def side_view_pointing(size: int = SIZE) -> np.ndarray:
+    """Facing image right: the right arm points forward, the far (left) arm hangs behind the trunk
+    and the far leg stands behind the near one."""
+    kp = np.full((18, 2), np.nan, np.float32)
+    c = size / 2
+    points = {
+        "neck": (c, 70), "nose": (c + 18, 50), "right_eye": (c + 14, 44), "right_ear": (c + 2, 48),
+        "right_shoulder": (c - 3, 74), "left_shoulder": (c + 4, 75),
+        "right_elbow": (c + 40, 72), "right_wrist": (c + 80, 70),
+        "left_elbow": (c + 6, 108), "left_wrist": (c + 10, 138),
+        "right_hip": (c - 4, 140), "left_hip": (c + 3, 140), "right_knee": (c - 6, 185),
+        "left_knee": (c + 1, 185), "right_ankle": (c - 8, 230), "left_ankle": (c - 1, 230),
+    }
+    for name, xy in points.items():
+        kp[INDEX[name]] = xy
+    return kp
+
+
+def test_a_far_arm_behind_the_trunk_leaves_the_trunk_its_pixels():
+    from interorder_rt.pose.mesh import build_mesh
+
+    source, keypoints = person(3, keypoints=side_view_pointing())
+    mesh = build_mesh(source)
+    x0, y0 = mesh.origin
+    torso, far_upper_arm = PARTS_INDEX["torso"] + 1, PARTS_INDEX["left_upper_arm"] + 1
+    along = np.linspace(keypoints[INDEX["left_shoulder"]] + [0, 8], keypoints[INDEX["left_elbow"]], 12)
+    labels = mesh.labels[np.round(along[:, 1] - y0).astype(int), np.round(along[:, 0] - x0).astype(int)]
+    assert (labels == torso).all()
+    assert far_upper_arm - 1 in mesh.triangle_part  # its layer: the trunk's pixels along its bone
+
+
+def test_a_side_view_person_moved_to_face_the_camera_keeps_a_whole_trunk():
+    source, _ = person(3, keypoints=side_view_pointing())
+    target = straight_arms()
+    out = MeshWarp()(source, target, (SIZE, SIZE))
+    neck, hips = target[INDEX["neck"]], (target[INDEX["right_hip"]] + target[INDEX["left_hip"]]) / 2
+    for t in np.linspace(0.2, 0.8, 7):  # the spine is covered and the trunk is wider than a side view
+        x, y = np.round(neck + t * (hips - neck)).astype(int)
+        row = out.mask[y]
+        assert row[x] and row[x - 12 : x + 13].all()

@@ -22,12 +22,14 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from interorder_rt.pose.fill import fill_from_nearest
-from interorder_rt.pose.parts import PARTS
+from interorder_rt.keypoints import visible
+from interorder_rt.pose.parts import MIRROR_PART, PARTS, TORSO
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.raster import internal_edges
-from interorder_rt.pose.regions import geodesic_labels
+from interorder_rt.pose.regions import geodesic_labels, limb_reach
+from interorder_rt.pose.skeleton import part_distances
 from interorder_rt.pose.skeleton import body_scale
-from interorder_rt.pose.views import DEPTH, view_of
+from interorder_rt.pose.views import DEPTH, SIDE_VIEWS, view_of
 
 _BORDER = 2  # pixels kept around the person, so bilinear samples at its edge read the person's colours
 _OUTSET = 0.5  # the mask's outline vertices sit on the pixel edges, half a pixel out of the centres
@@ -91,19 +93,36 @@ def _thinned(points: np.ndarray, spacing: float) -> np.ndarray:
     return points[np.sort(first)]
 
 
-def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray) -> dict[int, np.ndarray]:
-    """Per part, the pixels inside its convex hull of the parts in front of it in the source view
-    (``depth``, larger is nearer)."""
+def _behind_limb(labels: np.ndarray, part: int, keypoints: np.ndarray, radius: float) -> np.ndarray:
+    """(h, w) uint8: the band of ``radius`` pixels about ``part``'s bone (a far limb's reach)."""
+    band = np.zeros(labels.shape, np.uint8)
+    a, b = (tuple(int(v) for v in np.round(keypoints[k])) for k in PARTS[part].anchors)
+    cv2.line(band, a, b, 1, max(int(round(2 * radius)), 1))
+    return band
+
+
+def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, keypoints: np.ndarray,
+                    far: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """Per part, the pixels of the parts in front of it in the source view (``depth``, larger is
+    nearer) inside its convex hull; for a ``far`` limb (the side view's, under the body) also the
+    trunk's and its mirror limb's pixels within the mirror limb's reach of its bone, which hide it."""
+    present = visible(keypoints)
+    distances = part_distances(keypoints, *labels.shape) if far else None
     out = {}
     hull = np.empty(labels.shape, np.uint8)
     for q in range(len(PARTS)):
-        points = cv2.findNonZero((labels == q + 1).view(np.uint8))
         front = [r for r in range(len(PARTS)) if depth[r] > depth[q]]
-        if points is None or not front:
+        if not front:
             continue
         hull.fill(0)
-        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+        points = cv2.findNonZero((labels == q + 1).view(np.uint8))
+        if points is not None:
+            cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
         hidden = (hull > 0) & mask & np.isin(labels, np.array(front) + 1)
+        if q in far and all(present[k] for k in PARTS[q].anchors):
+            mirror = MIRROR_PART[q]
+            band = _behind_limb(labels, q, keypoints, limb_reach(labels, distances, mirror)) > 0
+            hidden |= band & np.isin(labels, (TORSO + 1, mirror + 1))
         if hidden.any():
             out[q] = hidden
     return out
@@ -161,9 +180,11 @@ def build_mesh(source: SourcePerson) -> SourceMesh:
     scale = body_scale(source.keypoints)
     step = float(np.clip(scale * _STEP_PER_SCALE, _MIN_STEP, _MAX_STEP))
 
-    depth = DEPTH[view_of(source.keypoints, scale)]
-    labels = geodesic_labels(mask, keypoints, scale, depth)
-    hidden = _hidden_extents(labels, mask, depth)
+    view = view_of(source.keypoints, scale)
+    depth = DEPTH[view]
+    labels = geodesic_labels(mask, keypoints, scale, view)
+    far = tuple(p for p in range(len(PARTS)) if depth[p] < depth[TORSO]) if view in SIDE_VIEWS else ()
+    hidden = _hidden_extents(labels, mask, depth, keypoints, far)
     outlines = _outline_points(mask, step / 2, _OUTSET)
     for q in range(len(PARTS)):
         region = labels == q + 1

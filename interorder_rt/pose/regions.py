@@ -8,6 +8,10 @@ grows from the face. Labels then spread from the seeds
 through the mask only (a breadth-first front, alternating 4- and 8-neighbour steps), so a pixel
 goes to the bone it is closest to *inside* the body: a hand touching the hip stays the arm's
 when it is geodesically nearer the arm. Mask pieces no seed reaches take the Euclidean nearest.
+
+From the side, the far limbs' bones run behind the trunk: what of them lies within the trunk's
+side-on thickness (``TRUNK_HALF_DEPTH`` either side of the spine, between shoulders and hips)
+shows the trunk, and is the torso's; only what sticks out is the far limb's.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import numpy as np
 
 from interorder_rt.keypoints import INDEX, visible
 from interorder_rt.pose.parts import HEAD, PARTS, TORSO
-from interorder_rt.pose.skeleton import nearest_part, part_distances
+from interorder_rt.pose.skeleton import nearest_part, part_distances, spine
+from interorder_rt.pose.views import DEPTH, SIDE_VIEWS
 
 FACE = tuple(INDEX[k] for k in ("nose", "right_eye", "left_eye", "right_ear", "left_ear"))
 # The torso's seed: the shoulder line, the hip line and neck to each hip (not its sides, which
@@ -25,8 +30,10 @@ FACE = tuple(INDEX[k] for k in ("nose", "right_eye", "left_eye", "right_ear", "l
 _TORSO_SEEDS = tuple((INDEX[a], INDEX[b]) for a, b in (
     ("right_shoulder", "left_shoulder"), ("right_hip", "left_hip"), ("neck", "right_hip"), ("neck", "left_hip"),
 ))
+_TRUNK_CORNERS = tuple(INDEX[k] for k in ("right_shoulder", "left_shoulder", "right_hip", "left_hip"))
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 _SQUARE = np.ones((3, 3), np.uint8)
+TRUNK_HALF_DEPTH = 0.2  # half the trunk's thickness seen side-on, as a share of the body scale
 
 
 def face_polygon(keypoints: np.ndarray, scale: float) -> np.ndarray | None:
@@ -58,9 +65,25 @@ def _seeds(mask: np.ndarray, keypoints: np.ndarray, scale: float, depth: np.ndar
     return seeds
 
 
-def geodesic_labels(mask: np.ndarray, keypoints: np.ndarray, scale: float, depth: np.ndarray) -> np.ndarray:
+def _trunk(shape: tuple[int, int], keypoints: np.ndarray, scale: float) -> np.ndarray:
+    """(H, W) bool: the trunk seen side-on, the hull of shoulders, hips and the spine's ends
+    widened by ``TRUNK_HALF_DEPTH`` across it."""
+    present = visible(keypoints)
+    down = spine(keypoints)
+    across = np.array([-down[1], down[0]]) / max(float(np.hypot(*down)), 1e-6) * TRUNK_HALF_DEPTH * scale
+    neck = keypoints[INDEX["neck"]].astype(np.float64)
+    ends = [neck + across, neck - across, neck + down + across, neck + down - across]
+    corners = [keypoints[k] for k in _TRUNK_CORNERS if present[k]]
+    hull = cv2.convexHull(np.round(np.array(ends + corners)).astype(np.int32))
+    out = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(out, hull, 1)
+    return out > 0
+
+
+def geodesic_labels(mask: np.ndarray, keypoints: np.ndarray, scale: float, view: str) -> np.ndarray:
     """(H, W) uint8: 1 + the part of each mask pixel (module doc), 0 outside the mask; seeds are
-    drawn back to front by ``depth`` (the source view's, ``pose.views``)."""
+    drawn back to front by the depth of the source's ``view`` (``pose.views``)."""
+    depth = DEPTH[view]
     labels = _seeds(mask, keypoints, scale, depth)
     open_ = mask & (labels == 0)
     step = 0
@@ -75,4 +98,15 @@ def geodesic_labels(mask: np.ndarray, keypoints: np.ndarray, scale: float, depth
     if open_.any():  # pieces of the mask without a bone on them
         nearest = nearest_part(part_distances(keypoints, *mask.shape)) + 1
         labels[open_] = nearest[open_]
+    if view in SIDE_VIEWS:
+        behind = np.isin(labels, np.flatnonzero(depth < depth[TORSO]) + 1) & _trunk(mask.shape, keypoints, scale)
+        labels[behind] = TORSO + 1
     return labels
+
+
+def limb_reach(labels: np.ndarray, distances: np.ndarray, part: int) -> float:
+    """How far ``part``'s pixels reach from its skeleton (``distances``: ``part_distances``): the
+    90th percentile, its outer edge even where a limb beside it took its inner half (0 without any)."""
+    own = distances[part][labels == part + 1]
+    own = own[np.isfinite(own)]
+    return float(np.percentile(own, 90)) if len(own) else 0.0

@@ -3,8 +3,9 @@
 Every transform is a (2, 3) float64 matrix mapping *source* pixels to *target* pixels.
 
 - Torso: least-squares affine of the neck, shoulders and hips. When they are (near) collinear
-  (a side view) and the target's shoulders span more than the source torso is wide, the torso
-  is widened to them (along the spine as the spines, across as the widths); otherwise a
+  on one side (a side view), the torso maps along the spine as the spines and across from its
+  width to the target's: the shoulder span of a front target wider than the source torso, or
+  the trunk's side-on thickness for a side-view target of a front source; otherwise a
   similarity; a turn about the neck by the spine's turn as the last resort.
 - Head: one rigid similarity, never split: it turns about the neck by the change of the ear or
   eye line (else the spine's) and scales with the body. Face keypoints move with yaw and pitch far
@@ -33,9 +34,10 @@ import numpy as np
 
 from interorder_rt.keypoints import INDEX, visible
 from interorder_rt.pose.parts import BONE, HEAD, PARTS, TORSO
-from interorder_rt.pose.regions import FACE
+from interorder_rt.pose.regions import FACE, TRUNK_HALF_DEPTH
 from interorder_rt.pose.skeleton import body_scale, spine
 from interorder_rt.pose.transforms import anchored, fit_affine, fit_similarity
+from interorder_rt.pose.views import SIDE_SPAN
 
 BLEND = 0.12  # half width of a joint's blend, share of the body scale
 JOINT_RADIUS = 0.3  # where copies of both parts move alike, share of the body scale
@@ -60,20 +62,36 @@ def _rotation(turn: float, ratio: float) -> np.ndarray:
     return ratio * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
 
 
-def _widened(source: np.ndarray, target: np.ndarray, width: float) -> np.ndarray | None:
-    """The torso of a side-view source (``width`` pixels wide across its spine) onto a target
-    whose shoulders span its width: along the spine as the spines, across as the widths."""
+def _shoulder_span(keypoints: np.ndarray, across: np.ndarray) -> float:
+    """The shoulders' distance across the spine (0 without both)."""
+    rs, ls = INDEX["right_shoulder"], INDEX["left_shoulder"]
+    if not visible(keypoints)[[rs, ls]].all():
+        return 0.0
+    return abs(float((keypoints[ls] - keypoints[rs]) @ across))
+
+
+def _side_on(source: np.ndarray, target: np.ndarray, width: float) -> np.ndarray | None:
+    """The torso between a side view and a wider one (``width``: the source torso's pixels across
+    its spine): along the spine as the spines, across from ``width`` to the target's shoulder span
+    (a side-view source, a front target) or to the trunk's side-on thickness (a front source, a
+    side-view target). None when neither applies."""
     s_spine, t_spine = spine(source), spine(target)
     s_length, t_length = float(np.hypot(*s_spine)), float(np.hypot(*t_spine))
-    rs, ls = INDEX["right_shoulder"], INDEX["left_shoulder"]
-    if not (visible(target)[[rs, ls]].all() and s_length >= 1 and t_length >= 1 and width >= 1):
+    if not (s_length >= 1 and t_length >= 1 and width >= 1):
         return None
-    across = np.array([-t_spine[1], t_spine[0]]) / t_length
-    span = abs(float((target[ls] - target[rs]) @ across))
-    if span <= width * t_length / s_length:
+    s_across = np.array([-s_spine[1], s_spine[0]]) / s_length
+    t_across = np.array([-t_spine[1], t_spine[0]]) / t_length
+    scaled = width * t_length / s_length
+    span = _shoulder_span(target, t_across)
+    thickness = 2 * TRUNK_HALF_DEPTH * t_length
+    if span > scaled:
+        t_width = span
+    elif span < SIDE_SPAN * t_length and _shoulder_span(source, s_across) >= SIDE_SPAN * s_length and scaled > thickness:
+        t_width = thickness
+    else:
         return None
     s_frame = _frame(source[_NECK], source[_NECK] + s_spine, width)
-    t_frame = _frame(target[_NECK], target[_NECK] + t_spine, span)
+    t_frame = _frame(target[_NECK], target[_NECK] + t_spine, t_width)
     return _from_frames(s_frame, t_frame, source[_NECK], target[_NECK])
 
 
@@ -82,7 +100,7 @@ def _torso(source: np.ndarray, target: np.ndarray, shared: np.ndarray, ratio: fl
     s, t = source[anchors].astype(np.float64), target[anchors].astype(np.float64)
     matrix = fit_affine(s, t)
     if matrix is None:
-        matrix = _widened(source, target, width)
+        matrix = _side_on(source, target, width)
     if matrix is None:
         matrix = fit_similarity(s, t)
     if matrix is None:

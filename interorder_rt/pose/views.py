@@ -21,6 +21,7 @@ from interorder_rt.pose.parts import PARTS
 
 SIDE_SPAN = 0.3  # shoulder span below which a pose is a side view, as a share of the body scale
 VIEWS = ("front", "back", "left", "right")
+SIDE_VIEWS = ("left", "right")
 
 _KIND = {"torso": "torso", "head": "head"}
 for _part in PARTS[2:]:
