@@ -30,38 +30,50 @@ int threads_for_pixels(int64_t pixels, int64_t cost) { return threads_for(pixels
 // returns the first valid centre, or -1.
 int32_t classify(LevelData& level, int r) {
   const int h = level.h, w = level.w, side = 2 * r + 1;
-  std::vector<int32_t> source_run(level.size()), hole_run(level.size());
+  std::vector<uint8_t> source_run(level.size()), hole_run(level.size());  // per-row window counts (<= side)
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(static_cast<int64_t>(level.size()), 8))
   for (int y = 0; y < h; ++y) {
-    const uint8_t* src = level.source.data() + static_cast<int64_t>(y) * w;
-    const uint8_t* hole = level.hole.data() + static_cast<int64_t>(y) * w;
-    int32_t s = 0, o = 0;
+    const int64_t row = static_cast<int64_t>(y) * w;
+    const uint8_t* src = level.source.data() + row;
+    const uint8_t* hole = level.hole.data() + row;
+    int s = 0, o = 0;
     for (int x = 0; x < std::min(r, w); ++x) s += src[x], o += hole[x];
     for (int x = 0; x < w; ++x) {
       if (x + r < w) s += src[x + r], o += hole[x + r];
       if (x - r - 1 >= 0) s -= src[x - r - 1], o -= hole[x - r - 1];
-      source_run[static_cast<int64_t>(y) * w + x] = s;
-      hole_run[static_cast<int64_t>(y) * w + x] = o;
+      source_run[row + x] = static_cast<uint8_t>(s);
+      hole_run[row + x] = static_cast<uint8_t>(o);
     }
   }
-#pragma omp parallel for schedule(static) num_threads(threads_for_pixels(static_cast<int64_t>(level.size()), 8))
-  for (int x = 0; x < w; ++x) {
-    int32_t s = 0, o = 0;
-    for (int y = 0; y < std::min(r, h); ++y) s += source_run[static_cast<int64_t>(y) * w + x], o += hole_run[static_cast<int64_t>(y) * w + x];
-    for (int y = 0; y < h; ++y) {
-      if (y + r < h) s += source_run[static_cast<int64_t>(y + r) * w + x], o += hole_run[static_cast<int64_t>(y + r) * w + x];
-      if (y - r - 1 >= 0) s -= source_run[static_cast<int64_t>(y - r - 1) * w + x], o -= hole_run[static_cast<int64_t>(y - r - 1) * w + x];
-      const bool inside = x >= r && y >= r && x + r < w && y + r < h;
-      level.valid[static_cast<int64_t>(y) * w + x] = inside && s == side * side;
-      level.target[static_cast<int64_t>(y) * w + x] = o > 0;
-    }
-  }
+  // Column sums over the rows [y - r, y + r], moved down one row at a time (contiguous rows).
+  std::vector<int32_t> column_sources(w, 0), column_holes(w, 0);
+  int32_t* __restrict__ s = column_sources.data();
+  int32_t* __restrict__ o = column_holes.data();
+  const auto add_row = [&](int y, int sign) {
+    const uint8_t* __restrict__ sr = source_run.data() + static_cast<int64_t>(y) * w;
+    const uint8_t* __restrict__ orow = hole_run.data() + static_cast<int64_t>(y) * w;
+    for (int x = 0; x < w; ++x) s[x] += sign * sr[x], o[x] += sign * orow[x];
+  };
+  for (int y = 0; y < std::min(r, h); ++y) add_row(y, 1);
   int32_t first = -1;
-  const int64_t n = static_cast<int64_t>(level.size());
-  for (int64_t i = 0; i < n; ++i) {
-    if (level.target[i]) level.targets.push_back(static_cast<int32_t>(i));
-    if (level.hole[i]) level.holes.push_back(static_cast<int32_t>(i));
-    if (first < 0 && level.valid[i]) first = static_cast<int32_t>(i);
+  for (int y = 0; y < h; ++y) {
+    if (y + r < h) add_row(y + r, 1);
+    if (y - r - 1 >= 0) add_row(y - r - 1, -1);
+    const int64_t row = static_cast<int64_t>(y) * w;
+    uint8_t* __restrict__ valid = level.valid.data() + row;
+    uint8_t* __restrict__ target = level.target.data() + row;
+    const bool rows_inside = y >= r && y + r < h;
+    for (int x = 0; x < w; ++x) {
+      valid[x] = rows_inside && x >= r && x + r < w && s[x] == side * side;
+      target[x] = o[x] > 0;
+    }
+    const uint8_t* hole = level.hole.data() + row;
+    for (int x = 0; x < w; ++x) {
+      const int32_t i = static_cast<int32_t>(row + x);
+      if (target[x]) level.targets.push_back(i);
+      if (hole[x]) level.holes.push_back(i);
+      if (first < 0 && valid[x]) first = i;
+    }
   }
   return first;
 }

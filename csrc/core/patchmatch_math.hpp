@@ -100,25 +100,38 @@ INTERORDER_HD bool peel_pixel(const Level& L, const uint8_t* filled, uint8_t* fi
   return true;
 }
 
+// The SSD of two patches wholly inside the level, rows of `Span` bytes (0: 3 (2r + 1) at run
+// time); a compile-time span lets the compiler unroll and vectorise the shipped patch sizes.
+template <int Span>
+INTERORDER_HD int64_t inner_distance(const Level& L, int r, int px, int py, int sx, int sy, int64_t bound) {
+  const int span = Span ? Span : 3 * (2 * r + 1);
+  int64_t total = 0;
+  for (int dy = -r; dy <= r; ++dy) {
+    const uint8_t* a = L.rgb + 3 * (static_cast<int64_t>(py + dy) * L.w + px - r);
+    const uint8_t* b = L.rgb + 3 * (static_cast<int64_t>(sy + dy) * L.w + sx - r);
+    int32_t row = 0;
+    for (int k = 0; k < span; ++k) {
+      const int32_t d = static_cast<int32_t>(a[k]) - static_cast<int32_t>(b[k]);
+      row += d * d;
+    }
+    total += row;
+    if (total > bound) return total;
+  }
+  return total;
+}
+
 // Sum of squared RGB differences between the patch at target p and the patch at source s,
 // over the target patch's pixels inside the level; stops early once it exceeds `bound`.
 INTERORDER_HD int64_t patch_distance(const Level& L, int r, int px, int py, int sx, int sy, int64_t bound) {
-  int64_t total = 0;
   if (px >= r && py >= r && px + r < L.w && py + r < L.h) {  // whole patch inside: contiguous rows
-    const int span = 3 * (2 * r + 1);
-    for (int dy = -r; dy <= r; ++dy) {
-      const uint8_t* a = L.rgb + 3 * (static_cast<int64_t>(py + dy) * L.w + px - r);
-      const uint8_t* b = L.rgb + 3 * (static_cast<int64_t>(sy + dy) * L.w + sx - r);
-      int32_t row = 0;
-      for (int k = 0; k < span; ++k) {
-        const int32_t d = static_cast<int32_t>(a[k]) - static_cast<int32_t>(b[k]);
-        row += d * d;
-      }
-      total += row;
-      if (total > bound) return total;
+    switch (r) {
+      case 3: return inner_distance<21>(L, r, px, py, sx, sy, bound);
+      case 2: return inner_distance<15>(L, r, px, py, sx, sy, bound);
+      case 1: return inner_distance<9>(L, r, px, py, sx, sy, bound);
+      default: return inner_distance<0>(L, r, px, py, sx, sy, bound);
     }
-    return total;
   }
+  int64_t total = 0;
   for (int dy = -r; dy <= r; ++dy) {
     const int ty = py + dy;
     if (ty < 0 || ty >= L.h) continue;
