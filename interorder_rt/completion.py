@@ -166,6 +166,9 @@ def _masked_mean(rgb: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.nda
     return frac > 0.5, np.clip(mean, 0.0, 1.0).astype(np.float32)
 
 
+_UNIT_LEVELS = np.arange(256, dtype=np.float32) / np.float32(255.0)  # uint8 level -> [0, 1], as x / 255
+
+
 def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: CropBox, size: int) -> Crop:
     """Cut ``box`` out of the frame into an S x S :class:`Crop`.
 
@@ -173,10 +176,18 @@ def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: Cro
     known and none of it is hole. Known colours are averaged over known frame pixels only, so
     no unknown colour bleeds in.
     """
-    rgb = _cut(image, box) / np.float32(255.0)
-    hole_crop = _resize(_cut(hole, box), size) > 1e-6
-    known_crop, known_rgb = _masked_mean(rgb, _cut(known, box), size)
-    known_crop &= ~hole_crop
+    rgb = np.zeros((box.side, box.side, 3), np.float32)  # known colours, zero elsewhere
+    masks = np.zeros((box.side, box.side, 2), np.float32)  # known, hole: one resize for both
+    x0, y0, x1, y1 = box.inside(*hole.shape)
+    if x1 > x0 and y1 > y0:
+        window = (slice(y0 - box.y0, y1 - box.y0), slice(x0 - box.x0, x1 - box.x0))
+        inside = known[y0:y1, x0:x1]
+        np.multiply(cv2.LUT(image[y0:y1, x0:x1], _UNIT_LEVELS), inside[..., None], out=rgb[window])
+        masks[window] = np.stack([inside, hole[y0:y1, x0:x1]], axis=-1)
+    small = _resize(masks, size)
+    frac, hole_crop = small[..., 0], small[..., 1] > 1e-6
+    known_crop = (frac > 0.5) & ~hole_crop
+    known_rgb = np.clip(_resize(rgb, size) / np.maximum(frac, 1e-6)[..., None], 0.0, 1.0).astype(np.float32)
     known_rgb = known_rgb * known_crop[..., None]
     base = inpaint(np.rint(known_rgb * 255.0).astype(np.uint8), ~known_crop).astype(np.float32) / 255.0
     return Crop(known_rgb, known_crop, hole_crop, np.where(known_crop[..., None], known_rgb, base))
