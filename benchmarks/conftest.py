@@ -58,13 +58,17 @@ def _groups(benchmarks) -> dict[str, list]:
 
 
 def _table(name: str, benches: list) -> list[str]:
+    """The group's rows: min and median ms, and each baseline's min over the row's min."""
     baselines = {b.extra_info["route"]: _min_ms(b) for b in benches if b.extra_info.get("baseline")}
-    header = f"  {'route':<18}{'min ms':>11}{'median ms':>11}" + "".join(f"{'x vs ' + r:>18}" for r in baselines)
+    route_width = max([len("route"), *(len(b.extra_info["route"]) for b in benches)]) + 2
+    ratio_widths = [len("x vs " + r) + 2 for r in baselines]
+    header = f"  {'route':<{route_width}}{'min ms':>11}{'median ms':>11}" + "".join(
+        f"{'x vs ' + r:>{w}}" for r, w in zip(baselines, ratio_widths))
     lines = [name, header]
     for bench in benches:
         ms = _min_ms(bench)
-        ratios = "".join(f"{base / ms:>18.1f}" for base in baselines.values())
-        lines.append(f"  {bench.extra_info['route']:<18}{ms:>11.3f}{bench.stats.median * 1e3:>11.3f}{ratios}")
+        ratios = "".join(f"{base / ms:>{w}.1f}" for base, w in zip(baselines.values(), ratio_widths))
+        lines.append(f"  {bench.extra_info['route']:<{route_width}}{ms:>11.3f}{bench.stats.median * 1e3:>11.3f}{ratios}")
         target = bench.extra_info.get("target")
         if target and target["vs"] in baselines:
             speedup = baselines[target["vs"]] / ms
