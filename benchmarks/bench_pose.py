@@ -7,7 +7,8 @@ source analysis cached (every video frame after the first), PartWarp on a new so
 frame), and the baseline, so pytest-benchmark's table shows their ratio. Speed: ``python -m pytest benchmarks/bench_pose.py``.
 
 Quality: ``python -m benchmarks.bench_pose`` prints silhouette IoU and mask-SSIM against the
-synthetic ground truth (identity X rendered in pose B) over 50 random pose pairs, for all three.
+synthetic ground truth (identity X rendered in pose B) over 50 random pose pairs, for all three,
+and the mean IoU per change of view (front, back, side).
 """
 
 from __future__ import annotations
@@ -86,15 +87,27 @@ def test_global_affine_baseline(benchmark, case):
     assert mask.any()
 
 
+def _view_class(keypoints: np.ndarray) -> str:
+    """``front``, ``back`` or ``side`` (left and right together) of a pose."""
+    from interorder_rt.pose.skeleton import body_scale
+    from interorder_rt.pose.views import SIDE_VIEWS, view_of
+
+    view = view_of(keypoints, body_scale(keypoints))
+    return "side" if view in SIDE_VIEWS else view
+
+
 def quality_report(pairs: int = PAIRS, size: int = 256) -> None:
-    """Print mean / median / min silhouette IoU and mean mask-SSIM against the ground truth."""
+    """Print mean / median / min silhouette IoU and mean mask-SSIM against the ground truth, then
+    the mean IoU per change of view (source -> target)."""
     from interorder_rt.eval.image_metrics import mask_ssim
 
     methods = {"MeshWarp": MeshWarp(), "PartWarp": PartWarp(), "global affine": global_affine}
     scores = {name: ([], []) for name in methods}
+    views = []
     rng = np.random.default_rng(SEED)
     for k in range(pairs):
         source, target, (truth_rgb, truth_mask) = pose_pair(rng, k, size)
+        views.append(f"{_view_class(source.keypoints)} -> {_view_class(target)}")
         for name, method in methods.items():
             rgb, mask = method(source, target, (size, size))
             scores[name][0].append((mask & truth_mask).sum() / (mask | truth_mask).sum())
@@ -103,6 +116,12 @@ def quality_report(pairs: int = PAIRS, size: int = 256) -> None:
     for name, (ious, ssims) in scores.items():
         print(f"  {name:14s} IoU mean {np.mean(ious):.3f} median {np.median(ious):.3f} min {np.min(ious):.3f}"
               f" | mask-SSIM mean {np.mean(ssims):.3f}")
+    print("mean IoU by view, source -> target:")
+    views = np.array(views)
+    for change in sorted(set(views)):
+        chosen = views == change
+        row = "  ".join(f"{name} {np.mean(np.array(scores[name][0])[chosen]):.3f}" for name in methods)
+        print(f"  {change:16s} ({int(chosen.sum()):2d} pairs)  {row}")
 
 
 if __name__ == "__main__":
