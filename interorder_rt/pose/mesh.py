@@ -6,7 +6,10 @@ pixels), with ``step`` a fraction of the body scale. A Delaunay triangulation of
 triangles that leave the mask, is split into one layer per part by the label at each triangle's
 centre. A part's layer also holds the triangles where a part in front of it in the source's view
 lies inside its convex hull in the source (an arm across the chest): moved away, the arm reveals
-torso, whose texture there is the torso's own pixels carried inwards, never the arm's.
+torso, whose texture there is the torso's own pixels carried inwards, never the arm's. From the
+side, a far limb's layer also holds the trunk's and its mirror limb's triangles along its bone
+(within the mirror limb's reach): the limb they hide, turned towards the camera, is as wide as
+the one that hid it.
 
 Every layer owns its copies of the vertices it uses (``copy_vertex``), so parts that touch in the
 source without sharing a joint (an arm hanging beside the torso) come apart cleanly; near a joint
@@ -21,14 +24,13 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from interorder_rt.pose.fill import fill_from_nearest
 from interorder_rt.keypoints import visible
+from interorder_rt.pose.fill import fill_from_nearest
 from interorder_rt.pose.parts import MIRROR_PART, PARTS, TORSO
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.raster import internal_edges
 from interorder_rt.pose.regions import geodesic_labels, limb_reach
-from interorder_rt.pose.skeleton import part_distances
-from interorder_rt.pose.skeleton import body_scale
+from interorder_rt.pose.skeleton import body_scale, part_distances
 from interorder_rt.pose.views import DEPTH, SIDE_VIEWS, view_of
 
 _BORDER = 2  # pixels kept around the person, so bilinear samples at its edge read the person's colours
@@ -93,12 +95,12 @@ def _thinned(points: np.ndarray, spacing: float) -> np.ndarray:
     return points[np.sort(first)]
 
 
-def _behind_limb(labels: np.ndarray, part: int, keypoints: np.ndarray, radius: float) -> np.ndarray:
-    """(h, w) uint8: the band of ``radius`` pixels about ``part``'s bone (a far limb's reach)."""
-    band = np.zeros(labels.shape, np.uint8)
+def _bone_band(shape: tuple[int, int], part: int, keypoints: np.ndarray, radius: float) -> np.ndarray:
+    """(h, w) bool: the pixels within about ``radius`` of ``part``'s bone."""
+    band = np.zeros(shape, np.uint8)
     a, b = (tuple(int(v) for v in np.round(keypoints[k])) for k in PARTS[part].anchors)
     cv2.line(band, a, b, 1, max(int(round(2 * radius)), 1))
-    return band
+    return band > 0
 
 
 def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, keypoints: np.ndarray,
@@ -121,7 +123,7 @@ def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, key
         hidden = (hull > 0) & mask & np.isin(labels, np.array(front) + 1)
         if q in far and all(present[k] for k in PARTS[q].anchors):
             mirror = MIRROR_PART[q]
-            band = _behind_limb(labels, q, keypoints, limb_reach(labels, distances, mirror)) > 0
+            band = _bone_band(labels.shape, q, keypoints, limb_reach(labels, distances, mirror))
             hidden |= band & np.isin(labels, (TORSO + 1, mirror + 1))
         if hidden.any():
             out[q] = hidden
