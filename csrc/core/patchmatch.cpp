@@ -30,19 +30,19 @@ int threads_for_pixels(int64_t pixels, int64_t cost) { return threads_for(pixels
 // returns the first valid centre, or -1.
 int32_t classify(LevelData& level, int r) {
   const int h = level.h, w = level.w, side = 2 * r + 1;
-  std::vector<uint8_t> source_run(level.size()), hole_run(level.size());  // per-row window counts (<= side)
+  std::vector<int32_t> source_run(level.size()), hole_run(level.size());  // per-row window counts
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(static_cast<int64_t>(level.size()), 8))
   for (int y = 0; y < h; ++y) {
     const int64_t row = static_cast<int64_t>(y) * w;
     const uint8_t* src = level.source.data() + row;
     const uint8_t* hole = level.hole.data() + row;
-    int s = 0, o = 0;
+    int32_t s = 0, o = 0;
     for (int x = 0; x < std::min(r, w); ++x) s += src[x], o += hole[x];
     for (int x = 0; x < w; ++x) {
       if (x + r < w) s += src[x + r], o += hole[x + r];
       if (x - r - 1 >= 0) s -= src[x - r - 1], o -= hole[x - r - 1];
-      source_run[row + x] = static_cast<uint8_t>(s);
-      hole_run[row + x] = static_cast<uint8_t>(o);
+      source_run[row + x] = s;
+      hole_run[row + x] = o;
     }
   }
   // Column sums over the rows [y - r, y + r], moved down one row at a time (contiguous rows).
@@ -50,8 +50,8 @@ int32_t classify(LevelData& level, int r) {
   int32_t* __restrict__ s = column_sources.data();
   int32_t* __restrict__ o = column_holes.data();
   const auto add_row = [&](int y, int sign) {
-    const uint8_t* __restrict__ sr = source_run.data() + static_cast<int64_t>(y) * w;
-    const uint8_t* __restrict__ orow = hole_run.data() + static_cast<int64_t>(y) * w;
+    const int32_t* __restrict__ sr = source_run.data() + static_cast<int64_t>(y) * w;
+    const int32_t* __restrict__ orow = hole_run.data() + static_cast<int64_t>(y) * w;
     for (int x = 0; x < w; ++x) s[x] += sign * sr[x], o[x] += sign * orow[x];
   };
   for (int y = 0; y < std::min(r, h); ++y) add_row(y, 1);
