@@ -76,9 +76,15 @@ def square_box(mask: np.ndarray, margin: float, min_pad: int = 0) -> CropBox:
     xs = np.flatnonzero(mask.any(axis=0))
     if ys.size == 0:
         raise ValueError("cannot place a crop box around an empty mask")
-    side = int(max(xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]))
+    return square_around((int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1), margin, min_pad)
+
+
+def square_around(box: tuple[int, int, int, int], margin: float, min_pad: int = 0) -> CropBox:
+    """The square box centred on the tight box ``(x0, y0, x1, y1)``, padded as :func:`square_box`."""
+    x0, y0, x1, y1 = box
+    side = int(max(x1 - x0, y1 - y0))
     side += 2 * max(int(np.ceil(margin * side)), min_pad)
-    cx2, cy2 = xs[0] + xs[-1] + 1, ys[0] + ys[-1] + 1  # twice the centre
+    cx2, cy2 = x0 + x1, y0 + y1  # twice the centre
     return CropBox((cx2 - side) // 2, (cy2 - side) // 2, side)
 
 
@@ -293,11 +299,14 @@ class ContentCompletion:
             self.crop_size = self._run.config.crop_size
 
     @torch.inference_mode()
+    def correct(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S): the net's fill of each crop of the input batch ``x`` (``mnet_input``)
+        minus the crop's classical fill, on ``x``'s device."""
+        return self._run(x).to(x.device) - x[:, 5:8]
+
     def _corrections(self, crops: list[Crop]) -> np.ndarray:
-        """(B, S, S, 3) float32: the net's fill of each crop minus the crop's classical fill."""
-        x = crops_to_tensor(crops, self.device)
-        filled = self._run(x)
-        return (filled - x[:, 5:8]).permute(0, 2, 3, 1).cpu().numpy()
+        """(B, S, S, 3) float32: :meth:`correct` of the crops, on the host."""
+        return self.correct(crops_to_tensor(crops, self.device)).permute(0, 2, 3, 1).cpu().numpy()
 
     def complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
         """Fill ``amodal & ~visible`` with the instance's completed content; other pixels unchanged."""

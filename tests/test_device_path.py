@@ -163,24 +163,22 @@ def test_the_device_path_hands_numpy_back_for_numpy_and_checks_like_the_host(pai
     assert torch.equal(empty.image, torch.from_numpy(ref.image)) and empty.targets == ()
 
 
-def test_mnet_completion_crosses_to_the_host_in_its_window_only(monkeypatch):
+@pytest.mark.filterwarnings("ignore:instance masks overlap")
+def test_the_default_completion_runs_on_the_device_path_without_host_code(pairs, monkeypatch):
     from interorder_rt.backends import device_engine
 
-    rng = np.random.default_rng(3)
-    image = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
-    visible = np.zeros((2, 160, 200), bool)
-    visible[0, 40:70, 50:80], visible[1, 90:120, 120:140] = True, True
-    amodal = visible.copy()
-    amodal[0, 70:80, 50:80], amodal[1, 120:126, 120:140] = True, True
-    completion = ContentCompletion(instance="mnet")
-    expected = completion.complete_many(image, visible, amodal)
-    crossed = []
-    on_host = device_engine._on_host
-    monkeypatch.setattr(device_engine, "_on_host", lambda f, *t: crossed.append(tuple(t[0].shape)) or on_host(f, *t))
-    got = device_engine._mnet_in_window(completion, torch.from_numpy(image), torch.from_numpy(visible),
-                                        torch.from_numpy(amodal))
-    np.testing.assert_array_equal(torch.stack(got).numpy(), expected)
-    assert crossed and crossed[0][0] < 160 and crossed[0][1] < 200  # a window, not the frame
+    def refuse(function, *tensors, **options):
+        raise AssertionError(f"{function.__qualname__} crossed to the host")
+
+    monkeypatch.setattr(device_engine, "_on_host", refuse)
+    pair = pairs[0]
+    engine = _engine(pair)
+    ref, y = pair.reference, pair.reference_index
+    frame = Frame(image=torch.from_numpy(ref.image), masks=torch.from_numpy(ref.modal), target=y,
+                  keypoints=ref.instances[y].keypoints)
+    host = engine.run(image=ref.image, masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints)
+    device = DevicePath(engine, CPU).run(frame, None, _Stopwatch())
+    assert np.abs(device.image.numpy().astype(int) - host.image).max() <= 4
 
 
 def test_an_rgb_ornet_cuts_its_image_crops_where_the_image_is(pairs, tmp_path):

@@ -154,3 +154,20 @@ def test_a_cupy_frame_comes_back_a_cupy_image_without_a_host_copy(monkeypatch):
     monkeypatch.undo()
     host = _engine("cpu", pair).run(image=ref.image, masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints)
     np.testing.assert_array_equal(result.order.order, host.order.order)
+
+
+def test_mnet_completion_on_cuda_matches_the_cpu_tensors():
+    from interorder_rt.backends import device_mnet
+    from interorder_rt.completion import ContentCompletion
+
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (180, 220, 3), dtype=np.uint8)
+    visible = np.zeros((2, 180, 220), bool)
+    visible[0, 40:90, 50:90], visible[1, 100:150, 0:40] = True, True
+    amodal = visible | np.roll(visible, 8, axis=1)
+    tensors = [torch.from_numpy(a) for a in (image, visible, amodal)]
+    cpu = torch.stack(device_mnet.complete_many(ContentCompletion(instance="mnet"), *tensors))
+    gpu = torch.stack(device_mnet.complete_many(ContentCompletion(instance="mnet", device="cuda"),
+                                                *(t.to(CUDA) for t in tensors)))
+    assert gpu.device.type == "cuda"
+    assert (gpu.cpu().to(torch.int16) - cpu.to(torch.int16)).abs().max() <= 4

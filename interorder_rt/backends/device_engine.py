@@ -10,15 +10,14 @@ per-pixel stage runs there, on the Engine's stream:
 - joint evidence, overlaps, margins and the removal plan (``backends.device_masks``);
 - pose: the moved mesh rasterized on the device (``backends.device_pose``);
 - fill: the exemplar (PatchMatch) fill of the freed background and, with ``instance="exemplar"``,
-  of the revealed instance parts (``backends.device_fill``);
+  of the revealed instance parts (``backends.device_fill``); MNet's completion of the revealed
+  instance parts, the default (``backends.device_mnet``: its crops, Telea fills and the net there);
 - compositing: the layers painted back to front (``backends.device_composite``).
 
 What reaches the host is small: boxes, the order matrix, growth, which instances reveal anything,
-the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings. Three
-stages are host code by nature and cross on purpose, each named where it happens (``_on_host``):
-MNet's instance completion (the default instance filler; its classical fill is OpenCV Telea),
-for which only the window of the revealing instances' crop boxes crosses, not the frame; MNet's
-background fill; a completion, pose or order stage that is not the package's.
+the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings. Two
+stages are host code and cross on purpose, each named where it happens (``_on_host``): MNet's
+background fill (not the default); a completion, pose or order stage that is not the package's.
 
 In a stream the per-frame state is small and stays on the host (:class:`StreamState`): the
 tracker's ids and boxes, the follower's choice, the smoothed order and growth per pair of ids; the
@@ -44,15 +43,14 @@ import numpy as np
 import torch
 
 from interorder_rt.backends import device_masks as dm
+from interorder_rt.backends import device_mnet
 from interorder_rt.backends.device_arrays import like_tensor
 from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
 from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_pose import DevicePose
-from interorder_rt.backends.device_masks import tensor_boxes
-from interorder_rt.completion import INSTANCE_MARGIN, ContentCompletion, CropBox, square_box
+from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose import Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs
-from interorder_rt.compose.boxes import union_box
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -66,29 +64,6 @@ def _on_host(function, *tensors: torch.Tensor | None, **options: Any) -> torch.T
     device = next(t.device for t in tensors if t is not None)
     host = [None if t is None else t.cpu().numpy() for t in tensors]
     return torch.from_numpy(np.ascontiguousarray(function(*host, **options))).to(device)
-
-
-def _mnet_in_window(completion: ContentCompletion, image: torch.Tensor, visible: torch.Tensor,
-                    amodal: torch.Tensor) -> list[torch.Tensor]:
-    """MNet's instance completions (host code: OpenCV Telea under the net's correction) with only the
-    window they read and write crossing to the host: the union of the instances' square crop boxes
-    (``completion.square_box``), in which ``ContentCompletion`` does all its work, so the pixels are
-    those of the whole frame's completion."""
-    h, w = int(image.shape[0]), int(image.shape[1])
-    windows = []
-    for x0, y0, x1, y1 in (box for box in tensor_boxes(amodal) if box is not None):
-        square = square_box(np.ones((y1 - y0, x1 - x0), bool), INSTANCE_MARGIN)
-        windows.append(CropBox(square.x0 + x0, square.y0 + y0, square.side).inside(h, w))
-    x0, y0, x1, y1 = union_box(windows)
-    inside = (slice(y0, y1), slice(x0, x1))
-    filled = _on_host(completion.complete_many, image[inside], visible[(slice(None), *inside)],
-                      amodal[(slice(None), *inside)])
-    out = []
-    for patch in filled:
-        completed = image.clone()
-        completed[inside] = patch
-        out.append(completed)
-    return out
 
 
 @dataclass
@@ -262,7 +237,7 @@ class DevicePath:
             return {k: exemplar_fill_tensor(image, a & ~v, source=v, options=options)
                     for k, v, a in zip(todo, visible, amodal)}
         if getattr(completion, "instance", None) == "mnet" and isinstance(completion, ContentCompletion):
-            return dict(zip(todo, _mnet_in_window(completion, image, visible, amodal)))
+            return dict(zip(todo, device_mnet.complete_many(completion, image, visible, amodal)))
         if hasattr(completion, "complete_many"):
             return dict(zip(todo, _on_host(completion.complete_many, image, visible, amodal)))
         return {k: _on_host(completion.complete, image, v, a) for k, v, a in zip(todo, visible, amodal)}

@@ -15,6 +15,7 @@ from typing import Sequence
 import torch
 
 from interorder_rt import _ext
+from interorder_rt.completion import TELEA_RADIUS, inpaint
 
 Box = tuple[int, int, int, int]
 
@@ -104,3 +105,19 @@ def patchmatch_fill(rgb: torch.Tensor, hole: torch.Tensor, source: torch.Tensor,
     device, stream = _stream(rgb)
     return bool(core.cuda_patchmatch_fill(_ptr(rgb), _ptr(hole), _ptr(source), int(h), int(w), **options,
                                           device=device, stream=stream))
+
+
+def telea_inpaint(rgb: torch.Tensor, unknown: torch.Tensor) -> torch.Tensor:
+    """``completion.inpaint`` (OpenCV's Telea, radius 3) of an (h, w, 3) uint8 image's ``unknown``
+    pixels, on the image's device: the compiled core's CPU or CUDA twin (the same bytes)."""
+    if not _cuda(rgb) or min(rgb.shape[:2]) <= 1:
+        filled = inpaint(rgb.cpu().numpy(), unknown.cpu().numpy())
+        return torch.from_numpy(filled).to(rgb.device)
+    if bool(unknown.all()):
+        return torch.full_like(rgb, 128)
+    core = _ext.require_cuda()
+    out = rgb.contiguous().clone()
+    h, w = unknown.shape
+    core.cuda_telea_inpaint(_ptr(out), _ptr(unknown.to(torch.uint8).contiguous()), int(h), int(w), TELEA_RADIUS,
+                            *_stream(out))
+    return out
