@@ -301,8 +301,8 @@ class ContentCompletion:
     @torch.inference_mode()
     def correct(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S): the net's fill of each crop of the input batch ``x`` (``mnet_input``)
-        minus the crop's classical fill, on ``x``'s device."""
-        return self._run(x).to(x.device) - x[:, 5:8]
+        minus the crop's classical fill, on ``x``'s device (the net runs on its own)."""
+        return self._run(x.to(self.device)).to(x.device) - x[:, 5:8]
 
     def _corrections(self, crops: list[Crop]) -> np.ndarray:
         """(B, S, S, 3) float32: :meth:`correct` of the crops, on the host."""
