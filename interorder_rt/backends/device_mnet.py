@@ -18,6 +18,7 @@ side of a threshold and the completion differ from the host's by a grey level th
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -31,6 +32,7 @@ from interorder_rt.completion import (
 from interorder_rt.models.mnet import mnet_input
 
 
+@lru_cache(maxsize=64)
 def area_weights(source: int, target: int) -> np.ndarray:
     """(target, source) float64: OpenCV's area-resize weights along one axis, each output pixel the
     mean of the source interval it covers (partial pixels by the covered share)."""
@@ -40,15 +42,17 @@ def area_weights(source: int, target: int) -> np.ndarray:
         start, end = i * scale, min((i + 1) * scale, source)
         for j in range(int(math.floor(start)), int(math.ceil(end))):
             weights[i, j] = min(end, j + 1) - max(start, j)
-    return weights / weights.sum(axis=1, keepdims=True)
+    weights /= weights.sum(axis=1, keepdims=True)
+    weights.flags.writeable = False  # cached: shared by every call
+    return weights
 
 
 def resize(planes: torch.Tensor, size: int) -> torch.Tensor:
     """(side, side, C) float32 to (size, size, C) as ``completion._resize``: area average down,
-    bilinear up (and for one pixel)."""
+    bilinear up. The sums run in float64 (never TF32, which a GPU's float32 products may use)."""
     side = planes.shape[0]
     if side >= size:
-        w = torch.as_tensor(area_weights(side, size), dtype=torch.float64, device=planes.device)
+        w = torch.tensor(area_weights(side, size), dtype=torch.float64, device=planes.device)
         out = torch.einsum("is,stc,jt->ijc", w, planes.to(torch.float64), w)
         return out.to(torch.float32)
     return bilinear(planes, size)
