@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,7 +29,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.backends import select
-from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
+from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, padded
 from interorder_rt.compose.painter import copy_masked
 from interorder_rt.models.mnet import MNet, mnet_input
 
@@ -143,9 +144,13 @@ def fill_window(hole: np.ndarray, unknown: np.ndarray) -> tuple[int, int, int, i
     if ys.size == 0:
         return 0, 0, w, h
     xs = np.flatnonzero(hole[ys[0] : ys[-1] + 1].any(axis=0))
-    pad = TELEA_RADIUS + FILL_BAND
-    x0, y0 = max(int(xs[0]) - pad, 0), max(int(ys[0]) - pad, 0)
-    x1, y1 = min(int(xs[-1]) + 1 + pad, w), min(int(ys[-1]) + 1 + pad, h)
+    return window_around((int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1), unknown)
+
+
+def window_around(tight: tuple[int, int, int, int], unknown: Any) -> tuple[int, int, int, int]:
+    """:func:`fill_window` from the hole's tight box (``unknown``: a NumPy array or a tensor)."""
+    h, w = unknown.shape
+    x0, y0, x1, y1 = padded(tight, 0.0, TELEA_RADIUS + FILL_BAND, h, w)
     if unknown[y0:y1, x0:x1].all():
         return 0, 0, w, h
     return x0, y0, x1, y1

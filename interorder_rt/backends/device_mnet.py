@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from interorder_rt.backends import device_kernels
 from interorder_rt.backends.device_masks import tensor_box, tensor_boxes
 from interorder_rt.completion import (
-    FILL_BAND, INSTANCE_FILL_BAND, INSTANCE_MARGIN, TELEA_RADIUS, ContentCompletion, CropBox, square_around,
+    INSTANCE_FILL_BAND, INSTANCE_MARGIN, TELEA_RADIUS, ContentCompletion, CropBox, square_around, window_around,
 )
 from interorder_rt.models.mnet import mnet_input
 
@@ -84,20 +84,6 @@ def crop(image: torch.Tensor, known: torch.Tensor, hole: torch.Tensor, box: Crop
     return known_rgb, known_crop, hole_crop, torch.where(known_crop[..., None], known_rgb, base)
 
 
-def _fill_window(hole: torch.Tensor, unknown: torch.Tensor) -> tuple[int, int, int, int]:
-    """``completion.fill_window`` on tensors."""
-    h, w = hole.shape
-    tight = tensor_box(hole)
-    if tight is None:
-        return 0, 0, w, h
-    pad = TELEA_RADIUS + FILL_BAND
-    x0, y0 = max(tight[0] - pad, 0), max(tight[1] - pad, 0)
-    x1, y1 = min(tight[2] + pad, w), min(tight[3] + pad, h)
-    if bool(unknown[y0:y1, x0:x1].all()):
-        return 0, 0, w, h
-    return x0, y0, x1, y1
-
-
 def box_fill(image: torch.Tensor, known: torch.Tensor, box: CropBox, hole: torch.Tensor,
              coarse: torch.Tensor) -> torch.Tensor:
     """``completion.box_fill`` on tensors with a hole and the crop's ``coarse`` fill, at
@@ -106,7 +92,8 @@ def box_fill(image: torch.Tensor, known: torch.Tensor, box: CropBox, hole: torch
     inside = known[y0:y1, x0:x1]
     patch = torch.where(inside[..., None], image[y0:y1, x0:x1], torch.zeros((), dtype=torch.uint8, device=image.device))
     unknown = ~inside
-    wx0, wy0, wx1, wy1 = _fill_window(hole[y0:y1, x0:x1], unknown)
+    tight = tensor_box(hole[y0:y1, x0:x1])
+    wx0, wy0, wx1, wy1 = (0, 0, x1 - x0, y1 - y0) if tight is None else window_around(tight, unknown)
     todo = unknown[wy0:wy1, wx0:wx1]
     reach = 2 * (TELEA_RADIUS + INSTANCE_FILL_BAND) + 1
     near_hole = hole[y0:y1, x0:x1][wy0:wy1, wx0:wx1].to(torch.float32)[None, None]
