@@ -342,7 +342,7 @@ class Engine:
         modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
-            people = {t: Layer(out[0], out[1], alpha_of(out)) for t, out in moved.items()}
+            people = {t: Layer(out[0], out[1], alpha_of(out), getattr(out, "box", None)) for t, out in moved.items()}
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)

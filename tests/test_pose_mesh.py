@@ -213,3 +213,78 @@ def test_a_side_view_person_moved_to_face_the_camera_keeps_a_whole_trunk():
         x, y = np.round(neck + t * (hips - neck)).astype(int)
         row = out.mask[y]
         assert row[x] and row[x - 12 : x + 13].all()
+
+
+def test_raising_the_near_arm_of_a_side_view_leaves_the_trunk_in_place():
+    """From the side the shoulder lies inside the trunk's outline: the chest beyond the shoulder's
+    joint radius must not follow the arm (before, the torso's copies out to twice that radius were
+    dragged along, tearing the back)."""
+    from interorder_rt.pose.mesh import build_mesh
+    from interorder_rt.pose.skeleton import body_scale
+    from interorder_rt.pose.skinning import JOINT_RADIUS
+
+    source, keypoints = person(3, keypoints=side_view_pointing())
+    raised = keypoints.copy()
+    shoulder = keypoints[INDEX["right_shoulder"]]
+    for joint, reach in (("right_elbow", 40), ("right_wrist", 80)):
+        raised[INDEX[joint]] = shoulder + [0.3 * reach, -reach]
+    warp = MeshWarp()
+    still, moved = warp(source, keypoints, (SIZE, SIZE)), warp(source, raised, (SIZE, SIZE))
+    mesh = build_mesh(source)
+    x0, y0 = mesh.origin
+    h, w = mesh.labels.shape
+    torso = np.zeros((SIZE, SIZE), bool)
+    torso[y0 : y0 + h, x0 : x0 + w] = mesh.labels == PARTS_INDEX["torso"] + 1
+    arms = np.zeros((SIZE, SIZE), np.uint8)
+    for out in (still, moved):  # where an arm lies in either output, the trunk may be hidden
+        arms |= ((out.alpha > 0) & ~torso).astype(np.uint8)
+    ys, xs = np.mgrid[:SIZE, :SIZE]
+    beyond = np.hypot(xs - shoulder[0], ys - shoulder[1]) > JOINT_RADIUS * body_scale(keypoints)
+    clear = torso & beyond & ~(cv2.dilate(arms, np.ones((7, 7), np.uint8)) > 0)
+    clear &= (still.alpha == 255) & (moved.alpha == 255)
+    assert clear.sum() > 500
+    changed = np.abs(still.rgb.astype(int) - moved.rgb.astype(int)).max(axis=2) > 8
+    assert changed[clear].mean() < 0.005
+
+
+def _run_width(mask: np.ndarray, x: int, y: int) -> int:
+    """The width of the run of mask pixels through (x, y) along its row."""
+    row = mask[y]
+    left = right = x
+    while left > 0 and row[left - 1]:
+        left -= 1
+    while right < len(row) - 1 and row[right + 1]:
+        right += 1
+    return right - left + 1 if row[x] else 0
+
+
+def test_a_side_view_near_leg_moved_to_face_the_camera_keeps_its_whole_width():
+    """Two legs overlapping from the side split their pixels between them; the near one, which
+    shows whole, keeps the far one's pixels within its reach, so with the legs apart facing the
+    camera it is as wide as the far one (which borrows the near one's width; before: narrower)."""
+    source, _ = person(3, keypoints=side_view_pointing())
+    target = straight_arms()
+    for side, sign in (("right", -1), ("left", 1)):  # legs apart
+        for joint, dx in (("knee", 14), ("ankle", 28)):
+            target[INDEX[f"{side}_{joint}"], 0] += sign * dx
+    out = MeshWarp()(source, target, (SIZE, SIZE))
+    widths = {}
+    for side in ("right", "left"):  # the right leg is the near one (side_view_pointing)
+        x, y = np.round((target[INDEX[f"{side}_knee"]] + target[INDEX[f"{side}_ankle"]]) / 2).astype(int)
+        widths[side] = _run_width(out.mask, x, y)
+    assert widths["left"] > 0 and widths["right"] >= 0.9 * widths["left"]
+
+
+def test_a_pose_output_held_in_its_box_reads_as_whole_frame_planes():
+    from interorder_rt.pose.output import PoseOutput
+
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) + 1
+    alpha = np.array([[255, 0, 128], [1, 255, 0]], np.uint8)
+    out = PoseOutput.in_box((5, 6), (2, 1, 5, 3), rgb, alpha)
+    full_rgb, full_mask = out
+    assert full_rgb.shape == (5, 6, 3) and full_mask.shape == (5, 6) and out.alpha.shape == (5, 6)
+    assert (full_rgb[1:3, 2:5] == rgb).all() and full_rgb.sum() == rgb.sum()
+    assert (full_mask[1:3, 2:5] == (alpha > 0)).all() and full_mask.sum() == (alpha > 0).sum()
+    assert out[0] is full_rgb and out.box == (2, 1, 5, 3)
+    crop_rgb, crop_mask, crop_alpha = out.crop
+    assert crop_rgb is rgb and crop_alpha is alpha and (crop_mask == (alpha > 0)).all()

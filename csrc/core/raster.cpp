@@ -23,10 +23,12 @@ void row_span(const TriangleSetup& s, int64_t y, int64_t* lo, int64_t* hi) {
     const float a = s.edge[k][0];
     const float value = s.edge[k][1] * static_cast<float>(y) + s.edge[k][2];
     const float needed = (((s.internal >> k) & 1u) ? 0.0f : -kFullMargin) - kSpanSlack - value;
+    // The bound clamped to just outside [first, last] first: the span is the same, and the
+    // rounding stays within the range where floor_f is exact.
     if (a > 1e-6f) {
-      first = std::max(first, std::ceil(needed / a));
+      first = std::max(first, -floor_f(-clamp_f(needed / a, first - 1.0f, last + 1.0f)));
     } else if (a < -1e-6f) {
-      last = std::min(last, std::floor(needed / a));
+      last = std::min(last, floor_f(clamp_f(needed / a, first - 1.0f, last + 1.0f)));
     } else if (needed > 0.0f) {
       last = first - 1.0f;
     }

@@ -162,9 +162,24 @@ INTERORDER_HD uint32_t coverage(const TriangleSetup& s, int64_t x, int64_t y) {
 }
 
 INTERORDER_HD int popcount16(uint32_t v) {
-  int n = 0;
-  for (; v; v &= v - 1) ++n;
-  return n;
+#ifdef __CUDA_ARCH__
+  return __popc(v);
+#else
+  return __builtin_popcount(v);
+#endif
+}
+
+// min(max(v, lo), hi) for lo <= hi, NaN taken to lo (as fminf(fmaxf(v, lo), hi) does); spelled
+// as comparisons, which compile to two instructions where fminf and fmaxf are library calls.
+INTERORDER_HD float clamp_f(float v, float lo, float hi) {
+  const float above = v > lo ? v : lo;
+  return above < hi ? above : hi;
+}
+
+// floorf(v) for |v| < 2^31, by truncation (a library call on baseline x86-64, without SSE4.1).
+INTERORDER_HD float floor_f(float v) {
+  const float t = static_cast<float>(static_cast<int32_t>(v));
+  return t > v ? t - 1.0f : t;
 }
 
 INTERORDER_HD uint8_t coverage_alpha(uint32_t bits) {
@@ -175,9 +190,9 @@ INTERORDER_HD int64_t clamp_index(int64_t v, int64_t limit) { return v < 0 ? 0 :
 
 // Bilinear sample of plane `plane` at (u, v), the border replicated; writes 3 bytes.
 INTERORDER_HD void sample_bilinear(const Texture& tex, int64_t plane, float u, float v, uint8_t* rgb) {
-  const float uc = fminf(fmaxf(u, -1.0f), static_cast<float>(tex.w));
-  const float vc = fminf(fmaxf(v, -1.0f), static_cast<float>(tex.h));
-  const float fu = floorf(uc), fv = floorf(vc);
+  const float uc = clamp_f(u, -1.0f, static_cast<float>(tex.w));
+  const float vc = clamp_f(v, -1.0f, static_cast<float>(tex.h));
+  const float fu = floor_f(uc), fv = floor_f(vc);
   const float ax = sub_rn(uc, fu), ay = sub_rn(vc, fv);
   const int64_t x0 = clamp_index(static_cast<int64_t>(fu), tex.w), x1 = clamp_index(static_cast<int64_t>(fu) + 1, tex.w);
   const int64_t y0 = clamp_index(static_cast<int64_t>(fv), tex.h), y1 = clamp_index(static_cast<int64_t>(fv) + 1, tex.h);
@@ -191,7 +206,7 @@ INTERORDER_HD void sample_bilinear(const Texture& tex, int64_t plane, float u, f
     const float top = add_rn(mul_rn(bx, static_cast<float>(p00[c])), mul_rn(ax, static_cast<float>(p01[c])));
     const float bottom = add_rn(mul_rn(bx, static_cast<float>(p10[c])), mul_rn(ax, static_cast<float>(p11[c])));
     const float value = add_rn(add_rn(mul_rn(by, top), mul_rn(ay, bottom)), 0.5f);
-    rgb[c] = static_cast<uint8_t>(fminf(fmaxf(value, 0.0f), 255.0f));
+    rgb[c] = static_cast<uint8_t>(clamp_f(value, 0.0f, 255.0f));
   }
 }
 

@@ -9,7 +9,8 @@ lies inside its convex hull in the source (an arm across the chest): moved away,
 torso, whose texture there is the torso's own pixels carried inwards, never the arm's. From the
 side, a far limb's layer also holds the trunk's and its mirror limb's triangles along its bone
 (within the mirror limb's reach): the limb they hide, turned towards the camera, is as wide as
-the one that hid it.
+the one that hid it; and the near limb's layer holds the far one's triangles within its own reach
+of its bone (where two legs overlap, the labels split their pixels, but the near leg shows whole).
 
 Every layer owns its copies of the vertices it uses (``copy_vertex``), so parts that touch in the
 source without sharing a joint (an arm hanging beside the torso) come apart cleanly; near a joint
@@ -107,24 +108,31 @@ def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, key
                     far: tuple[int, ...]) -> dict[int, np.ndarray]:
     """Per part, the pixels of the parts in front of it in the source view (``depth``, larger is
     nearer) inside its convex hull; for a ``far`` limb (the side view's, under the body) also the
-    trunk's and its mirror limb's pixels within the mirror limb's reach of its bone, which hide it."""
+    trunk's and its mirror limb's pixels within the mirror limb's reach of its bone, which hide it;
+    for the near limb in front of a far one, the far one's pixels within its own reach of its bone
+    (where two limbs overlap, the labels split their pixels between them, but the near one shows
+    whole)."""
     present = visible(keypoints)
     distances = part_distances(keypoints, *labels.shape) if far else None
     out = {}
     hull = np.empty(labels.shape, np.uint8)
     for q in range(len(PARTS)):
+        whole = all(present[k] for k in PARTS[q].anchors)
+        hidden = np.zeros(labels.shape, bool)
         front = [r for r in range(len(PARTS)) if depth[r] > depth[q]]
-        if not front:
-            continue
-        hull.fill(0)
-        points = cv2.findNonZero((labels == q + 1).view(np.uint8))
-        if points is not None:
-            cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
-        hidden = (hull > 0) & mask & np.isin(labels, np.array(front) + 1)
-        if q in far and all(present[k] for k in PARTS[q].anchors):
+        if front:
+            hull.fill(0)
+            points = cv2.findNonZero((labels == q + 1).view(np.uint8))
+            if points is not None:
+                cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+            hidden = (hull > 0) & mask & np.isin(labels, np.array(front) + 1)
+        if q in far and whole:
             mirror = MIRROR_PART[q]
             band = _bone_band(labels.shape, q, keypoints, limb_reach(labels, distances, mirror))
             hidden |= band & np.isin(labels, (TORSO + 1, mirror + 1))
+        elif MIRROR_PART[q] in far and whole:
+            band = _bone_band(labels.shape, q, keypoints, limb_reach(labels, distances, q))
+            hidden |= band & (labels == MIRROR_PART[q] + 1)
         if hidden.any():
             out[q] = hidden
     return out

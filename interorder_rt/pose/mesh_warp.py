@@ -39,7 +39,7 @@ _FACE_GROWTH = 0.08  # the face region painted over, grown by this share of the 
 @dataclass(frozen=True)
 class _Rig:
     mesh: SourceMesh
-    weights: np.ndarray  # (C, P) float32
+    weights: np.ndarray  # (C, P) float64
     points: np.ndarray  # (C, 2) float32 source pixel of each copy (in the source image)
     textures: np.ndarray  # (P + 1, h, w, 3): the mesh's planes and the faceless head
     view: str
@@ -77,7 +77,7 @@ def build_rig(source: SourcePerson) -> _Rig:
     mesh = build_mesh(source)
     points = mesh.vertices[mesh.copy_vertex] + np.float32(mesh.origin)
     scale = body_scale(source.keypoints)
-    weights = joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints)
+    weights = joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints).astype(np.float64)
     textures = np.concatenate([mesh.textures, _faceless_head(mesh, source.keypoints, scale)[None]])
     return _Rig(mesh, weights, points, textures, view_of(source.keypoints, scale), shows_face(source.keypoints),
                 _torso_width(mesh, source.keypoints))
@@ -99,7 +99,7 @@ def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport,
 def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(C, 2) float64 target position of every vertex copy: its weighted blend of the part transforms."""
     transforms = part_transforms(source_keypoints, target, rig.torso_width).reshape(len(PARTS), 6)
-    blended = rig.weights.astype(np.float64) @ transforms  # (C, 6)
+    blended = rig.weights @ transforms  # (C, 6)
     x, y = rig.points[:, 0].astype(np.float64), rig.points[:, 1].astype(np.float64)
     return np.stack([blended[:, 0] * x + blended[:, 1] * y + blended[:, 2],
                      blended[:, 3] * x + blended[:, 4] * y + blended[:, 5]], axis=1)
@@ -108,8 +108,8 @@ def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray) ->
 class MeshWarp:
     """Training-free pose transfer by a skinned, layered triangle mesh (module doc).
 
-    Returns a :class:`~interorder_rt.pose.output.PoseOutput`: ``(rgb, mask)`` with ``alpha``
-    (coverage, uint8) and ``views``. ``last_raster`` keeps the last call's raster in its box
+    Returns a :class:`~interorder_rt.pose.output.PoseOutput` held in the moved mesh's box:
+    ``(rgb, mask)`` with ``alpha`` (coverage, uint8) and ``views``. ``last_raster`` keeps the last call's raster in its box
     (owner triangle and source position per pixel) with the box's ``x0, y0``, for evaluation.
     """
 
@@ -126,18 +126,15 @@ class MeshWarp:
     def __call__(self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]) -> PoseOutput:
         """``source`` moved into ``target_keypoints`` (18, 2) on an ``(h, w)`` frame."""
         job, report = self.raster_job(source, target_keypoints, size)
-        height, width = check_size(size)
-        rgb = np.zeros((height, width, 3), np.uint8)
-        mask = np.zeros((height, width), bool)
-        alpha = np.zeros((height, width), np.uint8)
+        size = check_size(size)
         self.last_raster = None
-        if job is not None:
-            x0, y0, x1, y1 = job.box
-            raster = rasterize(*job.arrays[:6], y1 - y0, x1 - x0, job.arrays[6])
-            box = (slice(y0, y1), slice(x0, x1))
-            rgb[box], alpha[box], mask[box] = raster.rgb, raster.alpha, raster.alpha > 0
-            self.last_raster = (raster, int(x0), int(y0), job.triangle_part)
-        return PoseOutput(rgb, mask, alpha, report)
+        if job is None:
+            nothing = np.zeros((0, 0), np.uint8)
+            return PoseOutput.in_box(size, (0, 0, 0, 0), nothing[..., None].repeat(3, axis=2), nothing, report)
+        x0, y0, x1, y1 = job.box
+        raster = rasterize(*job.arrays[:6], y1 - y0, x1 - x0, job.arrays[6])
+        self.last_raster = (raster, int(x0), int(y0), job.triangle_part)
+        return PoseOutput.in_box(size, job.box, raster.rgb, raster.alpha, report)
 
     def raster_job(self, source: SourcePerson, target_keypoints: np.ndarray,
                    size: tuple[int, int]) -> tuple["RasterJob | None", ViewReport]:
@@ -158,7 +155,7 @@ class MeshWarp:
             planes = np.where(planes == HEAD, _FACELESS, planes).astype(np.int32)
         depth = DEPTH[target_view][mesh.triangle_part]
 
-        finite = moved[np.isfinite(moved).all(axis=1)]
+        finite = moved if np.isfinite(moved).all() else moved[np.isfinite(moved).all(axis=1)]
         if not len(finite):
             return None, report
         x0, y0 = (np.floor(finite.min(axis=0)) - 1).clip(0, [width, height]).astype(int)

@@ -23,12 +23,14 @@ fully within ``JOINT_RADIUS`` of the joint (``HIP_RADIUS`` at the hips) and fadi
 twice that, so the copies of both
 parts near a joint get the same weights (the mesh bends there) while parts touching away from any
 joint move apart. The head side of the neck does not blend: the torso's copies above the neck
-follow the head.
+follow the head. From the side, the trunk's side of a shoulder does not blend either: the shoulder
+lies inside the trunk's outline there, and the trunk's copies around it are the chest and back.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +39,7 @@ from interorder_rt.pose.parts import BONE, HEAD, PARTS, TORSO
 from interorder_rt.pose.regions import FACE, TRUNK_HALF_DEPTH
 from interorder_rt.pose.skeleton import body_scale, spine
 from interorder_rt.pose.transforms import anchored, fit_affine, fit_similarity
-from interorder_rt.pose.views import SIDE_SPAN
+from interorder_rt.pose.views import SIDE_SPAN, SIDE_VIEWS, view_of
 
 BLEND = 0.12  # half width of a joint's blend, share of the body scale
 JOINT_RADIUS = 0.3  # where copies of both parts move alike, share of the body scale
@@ -48,6 +50,7 @@ NECK_LIFT = 0.15  # the head's joint line lies this far above the neck, share of
 
 _NECK = INDEX["neck"]
 _HIPS = (INDEX["right_hip"], INDEX["left_hip"])
+_SHOULDERS = (INDEX["right_shoulder"], INDEX["left_shoulder"])
 _ROLL_PAIRS = tuple((INDEX[f"right_{k}"], INDEX[f"left_{k}"]) for k in ("ear", "eye"))
 _MIN_ROLL_SPAN = 0.1
 _PART_INDEX = {part.name: p for p, part in enumerate(PARTS)}
@@ -177,16 +180,28 @@ def _unit(v: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return v / n if n > 1e-6 else fallback
 
 
-def _joints(keypoints: np.ndarray, scale: float) -> list[tuple[int, int, np.ndarray, np.ndarray, bool, float]]:
-    """(parent part, child part, joint point, unit normal towards the child, one-sided, radius) per
-    joint whose keypoints the source holds."""
+class _Joint(NamedTuple):
+    parent: int
+    child: int
+    point: np.ndarray
+    normal: np.ndarray  # unit, towards the child
+    one_sided: bool  # the neck: the head's copies do not blend
+    radius: float
+    parent_follows: bool  # the parent's copies blend too (not at a side view's shoulder)
+
+
+def _joints(keypoints: np.ndarray, scale: float) -> list[_Joint]:
+    """The joints whose keypoints the source holds. From the side, the shoulders lie inside the
+    trunk's outline with the arms over it: the trunk does not follow an arm there (its copies
+    around the shoulder are the chest and back, not the armpit), the arm's top follows the trunk."""
     present = visible(keypoints)
     kp = keypoints.astype(np.float64)
     down = _unit(spine(keypoints), np.array([0.0, 1.0]))
+    side = view_of(keypoints, scale) in SIDE_VIEWS
     joints = []
     face = [k for k in FACE if present[k]]
     up = _unit(kp[face].mean(axis=0) - kp[_NECK], -down) if face else -down
-    joints.append((TORSO, HEAD, kp[_NECK] + up * NECK_LIFT * scale, up, True, JOINT_RADIUS))
+    joints.append(_Joint(TORSO, HEAD, kp[_NECK] + up * NECK_LIFT * scale, up, True, JOINT_RADIUS, True))
     for p, part in enumerate(PARTS):
         if part.fit != BONE or not all(present[k] for k in part.anchors):
             continue
@@ -198,7 +213,8 @@ def _joints(keypoints: np.ndarray, scale: float) -> list[tuple[int, int, np.ndar
         else:
             into_parent = _unit(kp[PARTS[parent].anchors[0]] - kp[a], -into_child)
         radius = HIP_RADIUS if a in _HIPS else JOINT_RADIUS
-        joints.append((parent, p, kp[a], _unit(into_child - into_parent, into_child), False, radius))
+        follows = not (side and parent == TORSO and a in _SHOULDERS)
+        joints.append(_Joint(parent, p, kp[a], _unit(into_child - into_parent, into_child), False, radius, follows))
     return joints
 
 
@@ -234,22 +250,25 @@ def joint_weights(
     copy_of = np.full((len(PARTS), int(copy_vertex.max(initial=-1)) + 1), -1, np.int64)
     copy_of[parts, copy_vertex] = np.arange(count)
     joints = _joints(keypoints, scale)
-    offsets = [points.astype(np.float64) - joint for _, _, joint, _, _, _ in joints]
+    offsets = [points.astype(np.float64) - joint.point for joint in joints]
     distances = np.stack([np.hypot(o[:, 0], o[:, 1]) for o in offsets])  # (J, C)
-    involved = np.stack([(parts == parent) | (parts == child) for parent, child, *_ in joints])
+    involved = np.stack([(parts == joint.parent) | (parts == joint.child) for joint in joints])
     nearest = np.argmin(np.where(involved, distances, np.inf), axis=0)
-    for j, (parent, child, _, normal, one_sided, radius) in enumerate(joints):
-        along = offsets[j] @ normal / (BLEND * scale)
-        child_share = _smoothstep(along + 1 if one_sided else 0.5 + along / 2)
-        near = np.clip(2.0 - distances[j] / (radius * scale), 0.0, 1.0)
+    for j, joint in enumerate(joints):
+        parent, child = joint.parent, joint.child
+        along = offsets[j] @ joint.normal / (BLEND * scale)
+        child_share = _smoothstep(along + 1 if joint.one_sided else 0.5 + along / 2)
+        near = np.clip(2.0 - distances[j] / (joint.radius * scale), 0.0, 1.0)
         for owner, other, share in ((child, parent, 1 - child_share), (parent, child, child_share)):
-            if one_sided and owner == child:
+            if (joint.one_sided and owner == child) or (not joint.parent_follows and owner == parent):
                 continue
             rows = (nearest == j) & (parts == owner)
             weights[rows, other] += (near * share)[rows]
             weights[rows, owner] -= (near * share)[rows]
-    for j, (parent, child, _, _, _, radius) in enumerate(joints):
-        for q, r, glue in _glued_pairs(parent, child, radius):
+    for j, joint in enumerate(joints):
+        if not joint.parent_follows:
+            continue
+        for q, r, glue in _glued_pairs(joint.parent, joint.child, joint.radius):
             cq = np.flatnonzero((parts == q) & (copy_of[r, copy_vertex] >= 0))
             cr = copy_of[r, copy_vertex[cq]]
             strength = np.clip(2.0 - distances[j][cq, None] / (glue * scale), 0.0, 1.0)

@@ -53,7 +53,10 @@ def fit_similarity(target: np.ndarray, source: np.ndarray) -> np.ndarray | None:
 
 def anchored(linear: np.ndarray, target_point: np.ndarray, source_point: np.ndarray) -> np.ndarray:
     """The transform with the given (2, 2) linear part that maps ``target_point`` onto ``source_point``."""
-    return np.hstack([linear, (source_point - linear @ target_point)[:, None]])
+    out = np.empty((2, 3))
+    out[:, :2] = linear
+    out[:, 2] = source_point - linear @ target_point
+    return out
 
 
 def bone_frame(start: np.ndarray, end: np.ndarray, width: float, flip: bool = False) -> np.ndarray | None:
