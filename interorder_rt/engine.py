@@ -210,8 +210,8 @@ class Engine:
 
         On a CUDA device each frame's per-pixel work runs on the device path
         (``backends.device_engine``), tracking, following and smoothing on its small host results;
-        that path keeps no ``memory`` (nor fill cache) yet: a stream asking for one warns once and
-        synthesises every freed pixel.
+        the memories and the fill cache are the same, their state held on the device
+        (``backends.device_memory``).
         """
         self._require_source()
         check_policy(on_error)
@@ -279,14 +279,16 @@ class Engine:
 
     def _device_stream(self, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
                        reuse: OrderReuse | None, memory: str | None) -> Any:
-        """On the device path, the stream's state for ``DevicePath.stream_frame`` (warning that
-        ``memory`` is not kept there yet); None on the host path."""
+        """On the device path, the stream's state for ``DevicePath.stream_frame``, with its
+        background memory (``memory``) and fill cache held on the device; None on the host path."""
         if self._device_path is None:
             return None
-        from interorder_rt.backends.device_engine import StreamState, stream_memory
+        from interorder_rt.backends.device_engine import StreamState
+        from interorder_rt.backends.device_memory import DeviceBackgroundMemory, DeviceRepeatCache
 
-        stream_memory(memory)
-        return StreamState(smoother, tracker, follower, reuse)
+        background = DeviceBackgroundMemory(memory, self._device_path.device) if memory is not None else None
+        cache = DeviceRepeatCache() if getattr(self.completion, "deterministic", False) else None
+        return StreamState(smoother, tracker, follower, reuse, background, cache)
 
     def _on_stream(self):
         """The Engine's GPU work goes on its own stream (or the caller's, ``backends.torch_cuda``)."""

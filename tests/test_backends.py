@@ -211,7 +211,7 @@ def test_build_info_says_what_ran_on_a_gpu():
     assert set(info["gpu_paths_run"]) == {"cuda_kernels", "torch_cuda_graphs", "tensorrt", "cupy_frames", "device_path"}
     stages = info["device_path_stages"]
     assert stages["compositing"] == "device" and stages["mnet_completion"] == "device"
-    assert stages["stream_memories"] == "off"  # Engine(device="cuda").stream keeps no memory yet
+    assert stages["stream_memories"] == "device"  # Engine(device="cuda").stream keeps its memories there
     assert info["gpu_paths_run"]["tensorrt"] is False  # TensorRT has never run here
     assert info["torch_cuda"] in (True, False)  # torch is imported by now
     assert info["onnxruntime_version"] is not None

@@ -269,12 +269,14 @@ def test_a_stream_on_the_device_path_gives_the_host_stream(pairs, follow):
     assert device[3].instance_ids == device[0].instance_ids[::-1]  # the tracker matched the reversed listing
 
 
-def test_a_stream_on_the_device_path_says_it_keeps_no_memory(pairs):
+@pytest.mark.filterwarnings("ignore:instance masks overlap")
+def test_a_stream_on_the_device_path_keeps_the_host_streams_memories(pairs):
     pair = pairs[0]
     engine = _engine(pair)
+    host = list(engine.stream(_moving_frames(pair, tensors=False)))  # memory="static", the default
     engine._device_path = DevicePath(engine, CPU)
-    frames = _moving_frames(pair, tensors=True)[:1]
-    with pytest.warns(UserWarning, match="memory='static' is not supported on the device path"):
-        kept = list(engine.stream(frames, memory="static"))
-    plain = list(engine.stream(frames, memory=None))
-    np.testing.assert_array_equal(kept[0].image.numpy(), plain[0].image.numpy())
+    device = list(engine.stream(_moving_frames(pair, tensors=True)))
+    assert len(device) == len(host) == 6
+    for k, (d, h) in enumerate(zip(device, host)):
+        assert isinstance(d.image, torch.Tensor), k
+        np.testing.assert_array_equal(d.image.numpy(), h.image, err_msg=f"frame {k}")

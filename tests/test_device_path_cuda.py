@@ -1,6 +1,7 @@
 """The Engine's device path on a GPU (skipped without one): the kernels it calls against their CPU
-twins, the whole path against the host path, its stream, ``Engine.stream`` of CUDA frames, and a
-CuPy frame with no host copy."""
+twins, the whole path against the host path, its stream, ``Engine.stream`` of CUDA frames (its
+memories kept on the device), the memories against their CPU twins, and a CuPy frame with no host
+copy."""
 
 from __future__ import annotations
 
@@ -115,14 +116,13 @@ def test_a_stream_of_cuda_frames_stays_on_the_device_and_orders_as_the_host(monk
     frames = [(ref.image, ref.modal, kp), (ref.image, ref.modal, kp),
               (np.roll(ref.image, 3, axis=1), np.roll(ref.modal, 3, axis=2), kp + [3, 0])]
     host = list(_engine("cpu", pair).stream(
-        [dict(image=i, masks=m, target=y, keypoints=k) for i, m, k in frames], memory=None))
+        [dict(image=i, masks=m, target=y, keypoints=k) for i, m, k in frames]))
     cuda_frames = [dict(image=torch.from_numpy(np.ascontiguousarray(i)).cuda(),
                         masks=torch.from_numpy(np.ascontiguousarray(m)).cuda(), target=y, keypoints=k)
                    for i, m, k in frames]
     engine = _engine("cuda", pair)
     _refuse_frame_sized_copies(monkeypatch, SIZE * SIZE)
-    with pytest.warns(UserWarning, match="not supported on the device path"):
-        device = list(engine.stream(cuda_frames))  # memory="static" by default: warned, not kept
+    device = list(engine.stream(cuda_frames))  # memory="static" by default: kept on the device
     monkeypatch.undo()
     assert len(device) == len(host)
     for d, h in zip(device, host):
@@ -171,3 +171,24 @@ def test_mnet_completion_on_cuda_matches_the_cpu_tensors():
                                                 *(t.to(CUDA) for t in tensors)))
     assert gpu.device.type == "cuda"
     assert (gpu.cpu().to(torch.int16) - cpu.to(torch.int16)).abs().max() <= 4
+
+
+def test_the_stream_memories_on_cuda_equal_their_cpu_twins():
+    from interorder_rt.backends.device_memory import DeviceBackgroundMemory
+    from test_device_memory import _pan
+
+    frames, covered, holes = _pan()
+    for align in ("static", "homography"):
+        cpu, gpu = DeviceBackgroundMemory(align, "cpu"), DeviceBackgroundMemory(align, CUDA)
+        for image, person, hole in zip(frames, covered, holes):
+            tensors = [torch.from_numpy(a) for a in (image, person, hole)]
+            cpu.update(*tensors[:2])
+            gpu.update(*(t.to(CUDA) for t in tensors[:2]))
+            assert gpu.cuts == cpu.cuts and gpu.canvas.is_cuda
+            np.testing.assert_array_equal(gpu._to_canvas, cpu._to_canvas)
+            diff = (gpu.canvas.cpu().to(torch.int16) - cpu.canvas.to(torch.int16)).abs()
+            assert int(diff.max()) <= 1 and float((diff > 0).float().mean()) <= 1e-3  # the warp's tolerance
+            out, rest = cpu.recall(tensors[0], tensors[2])
+            g_out, g_rest = gpu.recall(tensors[0].to(CUDA), tensors[2].to(CUDA))
+            assert torch.equal(g_rest.cpu(), rest)
+            assert int((g_out.cpu().to(torch.int16) - out.to(torch.int16)).abs().max()) <= 1

@@ -35,7 +35,8 @@ DEVICE_PATH_STAGES = {
     "compositing": "device",
     "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
     "stream_tracking_order_reuse": "device",  # mask crops kept as tensors; ids, boxes, counts to the host
-    "stream_memories": "off",  # background and instance memory, fill cache: memory= warns, nothing kept
+    "stream_memories": "device",  # background and instance memory, fill cache (backends.device_memory); the
+    # homography is estimated on the host, on a grey copy of at most 640 pixels a side
 }
 
 

@@ -19,12 +19,16 @@ the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, ti
 stages are host code and cross on purpose, each named where it happens (``_on_host``): MNet's
 background fill (not the default); a completion, pose or order stage that is not the package's.
 
-In a stream the per-frame state is small and stays on the host (:class:`StreamState`): the
-tracker's ids and boxes, the follower's choice, the smoothed order and growth per pair of ids; the
-tracker's mask crops and the order reuse's anchor masks stay tensors where the masks are, and only
-their pixel counts come back. The stream's memories (``compose.BackgroundMemory``, ``InstanceMemory``, the
-``RepeatCache`` of fills) hold host arrays and are not kept on the device yet: ``memory=`` warns
-(:func:`stream_memory`) and every freed pixel is synthesised, as with ``memory=None``.
+In a stream (:class:`StreamState`) the tracker's ids and boxes, the follower's choice and the
+smoothed order and growth per pair of ids are small host data; the tracker's mask crops and the
+order reuse's anchor masks stay tensors where the masks are, and only their pixel counts come
+back. The stream's memories are the host stream's (``memory="static"`` or ``"homography"``, the
+``RepeatCache`` of fills), their state held as tensors on the device (``backends.device_memory``):
+the background memory is updated with each frame, fills the freed pixels an earlier frame showed
+and reuses a fill while its never-seen hole stays the same; a still instance's revealed part
+comes from what earlier frames showed or completed of it. Of them only boxes, counts, the few
+samples of the cut and stillness tests and, with ``"homography"``, a grey copy of at most 640
+pixels a side for OpenCV's feature matching cross to the host.
 
 The merged image comes back in the input image's kind and device (a torch tensor for torch, CuPy
 for CuPy, NumPy for NumPy); the result's other per-pixel fields stay torch tensors on the device.
@@ -48,9 +52,12 @@ from interorder_rt.backends.device_arrays import like_tensor
 from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
 from interorder_rt.backends.device_frame import device_frame
+from interorder_rt.backends.device_memory import DeviceBackgroundMemory, DeviceRepeatCache
 from interorder_rt.backends.device_pose import DevicePose
 from interorder_rt.completion import ContentCompletion
-from interorder_rt.compose import Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs
+from interorder_rt.compose import (
+    InstanceMemory, Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs,
+)
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -68,24 +75,20 @@ def _on_host(function, *tensors: torch.Tensor | None, **options: Any) -> torch.T
 
 @dataclass
 class StreamState:
-    """What ``Engine.stream`` keeps across frames on the device path: all of it small host data
-    (ids, boxes, the smoothed growth) or mask crops held where the masks are."""
+    """What ``Engine.stream`` keeps across frames on the device path: small host data (ids, boxes,
+    the smoothed growth), mask crops held where the masks are, and the memories, on the device."""
 
     smoother: OrderSmoother
     tracker: InstanceTracker
     follower: TargetFollower | None = None
     reuse: OrderReuse | None = None
+    memory: DeviceBackgroundMemory | None = None
+    cache: DeviceRepeatCache | None = None
 
-
-def stream_memory(memory: str | None) -> None:
-    """The device path keeps no background or instance memory yet (their arrays are host ones):
-    a stream asked for one is told, once, that every freed pixel is synthesised instead."""
-    if memory is not None:
-        warnings.warn(
-            f"memory={memory!r} is not supported on the device path (Engine(device='cuda').stream) yet: every freed "
-            "pixel is synthesised, as with memory=None (pass memory=None to silence this)",
-            stacklevel=4,
-        )
+    @property
+    def instances(self) -> InstanceMemory | None:
+        """The still-camera memory of each instance (None without one)."""
+        return self.memory.instances if self.memory is not None else None
 
 
 class DevicePath:
@@ -109,7 +112,7 @@ class DevicePath:
     def stream_frame(self, given: Frame, state: StreamState, watch: Any) -> TransferResult:
         """``Engine._stream_frame`` of one frame: the per-pixel work on the device, the stream's
         tracking, following, order reuse and smoothing on its small host results (ids, boxes, areas,
-        the order and growth); the tracker's and the reuse's mask crops stay tensors."""
+        the order and growth); the tracker's and the reuse's mask crops and the memories stay tensors."""
         untracked = given.instance_ids is None
 
         def ordered(frame: Frame, maskset: MaskSet, pairs: list[tuple[int, int]]) -> tuple[Frame, OrderResult]:
@@ -128,11 +131,13 @@ class DevicePath:
             smoothed = state.smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
             return frame, self._layered(smoothed, frame)
 
-        return self._frame(given, watch, ordered, on_empty=state.smoother.reset)
+        return self._frame(given, watch, ordered, on_empty=state.smoother.reset, stream=state)
 
-    def _frame(self, given: Frame, watch: Any, ordered: Any, on_empty: Any = None) -> TransferResult:
+    def _frame(self, given: Frame, watch: Any, ordered: Any, on_empty: Any = None,
+               stream: StreamState | None = None) -> TransferResult:
         """One frame on the device, ``ordered(frame, maskset, overlapping pairs)`` giving the frame
-        and its layered order; ``on_empty`` is called for a frame without instances."""
+        and its layered order; ``on_empty`` is called for a frame without instances; ``stream``
+        holds a stream's memories."""
         caller = _current_stream(self.device)
         with self.engine._on_stream():
             worker = _current_stream(self.device)
@@ -146,7 +151,7 @@ class DevicePath:
                     maskset = MaskSet(frame.masks)
                     pairs = overlapping_pairs(maskset)
                     frame, order = ordered(frame, maskset, pairs)
-                result = self._merge(frame, order, bool(pairs), watch)
+                result = self._merge(frame, order, bool(pairs), watch, stream, maskset.boxes())
         _hand_over(result, worker, caller)
         return replace(result, image=like_tensor(result.image, given.image))
 
@@ -198,8 +203,10 @@ class DevicePath:
         amodal = order.amodal if isinstance(order.amodal, torch.Tensor) else torch.from_numpy(np.asarray(order.amodal))
         return replace(order, amodal=amodal.to(self.device, torch.bool))
 
-    def _merge(self, frame: Frame, order: OrderResult, overlapping: bool, watch: Any) -> TransferResult:
-        """``Engine._merge`` on the device."""
+    def _merge(self, frame: Frame, order: OrderResult, overlapping: bool, watch: Any,
+               stream: StreamState | None = None, boxes: np.ndarray | None = None) -> TransferResult:
+        """``Engine._merge`` on the device; ``stream`` (in a stream) holds the memories, ``boxes``
+        the masks' (N, 4) boxes."""
         engine = self.engine
         image, targets, masks = frame.image, frame.targets, frame.masks
         size = (int(image.shape[0]), int(image.shape[1]))
@@ -210,8 +217,8 @@ class DevicePath:
         with watch.stage("completion"):
             amodal = order.amodal | masks
             plan = dm.plan_removal(modal, amodal, order.layering, targets)
-            completed = self._complete_revealed(image, modal, plan)
-            background = self._fill_background(image, modal, order.layering, plan, completed)
+            completed = self._complete_revealed(frame, modal, plan, stream, boxes)
+            background = self._fill_background(image, modal, order.layering, plan, completed, stream)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -224,12 +231,37 @@ class DevicePath:
             instance_ids=tuple(frame.instance_ids or ()), reassigned=reassigned,
         )
 
-    def _complete_revealed(self, image: torch.Tensor, modal: torch.Tensor,
-                           plan: dm.DevicePlan) -> dict[int, torch.Tensor]:
-        """Each revealing instance's image with its revealed region completed."""
+    def _complete_revealed(self, frame: Frame, modal: torch.Tensor, plan: dm.DevicePlan,
+                           stream: StreamState | None = None,
+                           boxes: np.ndarray | None = None) -> dict[int, torch.Tensor]:
+        """Each revealing instance's image with its revealed region completed. In a still-camera
+        stream (``Engine._complete_revealed``) the instance memory, given this frame's instances
+        first, serves the regions it covers and keeps the new completions."""
         todo = plan.needs_completion()
+        instances = stream.instances if stream is not None else None
+        if instances is None:
+            return self._complete_fresh(frame.image, modal, plan, todo, stream)
+        ids = frame.instance_ids
+        held = None if boxes is None else [tuple(map(int, b)) for b in boxes]
+        instances.update(frame.image, modal, ids, skip=frame.targets, boxes=held)
+        recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
+        fresh = self._complete_fresh(frame.image, modal, plan, [k for k in todo if recalled[k] is None], stream)
+        for k, layer in fresh.items():
+            instances.remember(ids[k], layer, plan.revealed[k])
+        return {k: recalled[k] if recalled[k] is not None else fresh[k] for k in todo}
+
+    def _complete_fresh(self, image: torch.Tensor, modal: torch.Tensor, plan: dm.DevicePlan, todo: list[int],
+                        stream: StreamState | None) -> dict[int, torch.Tensor]:
+        """The completion stage's fills of the ``todo`` instances' revealed regions (cached in a stream)."""
         if not todo:
             return {}
+        x0, y0, x1, y1 = plan.box  # the completions' inputs follow from these (revealed pixels lie in the box)
+        key = (image, modal, plan.revealed[todo, y0:y1, x0:x1], torch.tensor([*todo, *plan.box]))
+        return _cached(stream, "instances", key, lambda: self._completions(image, modal, plan, todo))
+
+    def _completions(self, image: torch.Tensor, modal: torch.Tensor, plan: dm.DevicePlan,
+                     todo: list[int]) -> dict[int, torch.Tensor]:
+        """The completion stage's fills of the ``todo`` instances, each filler where it runs (module docstring)."""
         completion = self.engine.completion
         visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
         if getattr(completion, "instance", None) == "exemplar" and hasattr(completion, "_instance_options"):
@@ -243,15 +275,29 @@ class DevicePath:
         return {k: _on_host(completion.complete, image, v, a) for k, v, a in zip(todo, visible, amodal)}
 
     def _fill_background(self, image: torch.Tensor, modal: torch.Tensor, layering: np.ndarray, plan: dm.DevicePlan,
-                         completed: dict[int, torch.Tensor]) -> torch.Tensor:
-        """``Engine._fill_background`` (without a stream's memory) on the device."""
+                         completed: dict[int, torch.Tensor], stream: StreamState | None = None) -> torch.Tensor:
+        """``Engine._fill_background`` on the device: the revealed instance content in place, then
+        (in a stream with a memory) what earlier frames showed of the freed background, then the
+        filler's synthesis of the rest, kept for the memory to reuse."""
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
         staged = paint(image, revealed)[0] if revealed else image
+        people = modal.any(dim=0)
         hole = plan.background
+        memory = stream.memory if stream is not None else None
+        if memory is not None:
+            memory.update(image, people)
+            staged, hole = memory.recall(staged, hole, in_place=bool(revealed))  # painted: staged is a copy
         if plan.box is None or not bool(hole.any()):
             return staged
+        avoid = people if self.engine._fill_avoids else None
+        filled = _cached(stream, "background", (staged, hole, avoid), lambda: self._fill(staged, hole, avoid))
+        if memory is not None:
+            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
+        return filled
+
+    def _fill(self, staged: torch.Tensor, hole: torch.Tensor, avoid: torch.Tensor | None) -> torch.Tensor:
+        """The completion stage's fill of the background ``hole``, copying from no ``avoid`` pixel."""
         completion = self.engine.completion
-        avoid = modal.any(dim=0) if self.engine._fill_avoids else None
         if getattr(completion, "background", None) == "exemplar" and hasattr(completion, "exemplar"):
             return exemplar_fill_tensor(staged, hole, avoid=avoid, options=completion.exemplar)
         if avoid is None:
@@ -271,6 +317,13 @@ class DevicePath:
             timings=StageTimings(order=0.0, pose=0.0, completion=0.0, merge=0.0,
                                  total=(time.perf_counter() - watch.start) * 1e3),
         )
+
+
+def _cached(stream: StreamState | None, name: str, key: tuple, compute: Any) -> Any:
+    """``compute()``, through the stream's fill cache when it has one (``compose.RepeatCache``)."""
+    if stream is None or stream.cache is None:
+        return compute()
+    return stream.cache.get(name, key, compute)
 
 
 def _stacked(planes: list[torch.Tensor], empty: tuple[int, ...], dtype: torch.dtype,

@@ -24,9 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, mask_box
-from interorder_rt.compose.instance_memory import InstanceMemory, still_covers
-from interorder_rt.compose.painter import copy_masked
+from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.instance_memory import HostArrays, InstanceMemory
 
 ALIGNS = ("static", "homography")
 CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
@@ -34,16 +33,21 @@ CUT_SAMPLES = 4096  # background pixels compared per frame for the cut test
 MIN_INLIERS = 40  # RANSAC inliers below which the homography is not trusted (a cut)
 ORB_FEATURES = 1000
 
+Features = tuple[np.ndarray, "np.ndarray | None"]  # (K, 2) float32 keypoint positions, their ORB descriptors
+
 
 class BackgroundMemory:
-    """The background seen so far in a stream (module docstring)."""
+    """The background seen so far in a stream (module docstring), in NumPy arrays
+    (``backends.device_memory.DeviceBackgroundMemory`` keeps it in torch tensors)."""
+
+    arrays = HostArrays
 
     def __init__(self, align: str = "static") -> None:
         if align not in ALIGNS:
             raise ValueError(f"align must be one of {ALIGNS}, got {align!r}")
         self.align = align
         self.cuts = 0  # camera cuts detected so far
-        self.instances = InstanceMemory() if align == "static" else None
+        self.instances = InstanceMemory(self.arrays) if align == "static" else None
         self.reset()
 
     def reset(self) -> None:
@@ -51,7 +55,7 @@ class BackgroundMemory:
         self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8
         self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
-        self._previous: tuple[np.ndarray, np.ndarray] | None = None  # gray frame, background mask
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None  # what _track matches: gray frame, background
         self._synthesis: tuple[Box, np.ndarray, np.ndarray] | None = None  # box, never-seen hole, its fill
 
     def update(self, image: np.ndarray, covered: np.ndarray) -> None:
@@ -65,51 +69,41 @@ class BackgroundMemory:
             self._cut(image.shape[:2])
         if self._disagrees(image, background):
             self._cut(image.shape[:2])
-        if self.align == "static":
-            copy_masked(self.canvas, image, background)
-            self.seen |= background
-        else:
-            size = self.canvas.shape[1], self.canvas.shape[0]
-            warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
-            inside = cv2.warpPerspective(background.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
-            inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
-            copy_masked(self.canvas, warped, inside)
-            self.seen |= inside
-            self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
+        self._record(image, background)
 
     def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
         ``in_place`` writes into ``image`` itself instead of a copy."""
+        arrays = self.arrays
         if self.canvas is None or not hole.any():
             return image, hole
-        ys = np.flatnonzero(hole.any(axis=1))
-        y0, y1 = ys[0], ys[-1] + 1
-        xs = np.flatnonzero(hole[y0:y1].any(axis=0))  # columns of the hole's rows only: cheaper
-        x0, x1 = xs[0], xs[-1] + 1
+        x0, y0, x1, y1 = arrays.box(hole)
         view, known = self._view(x0, y0, x1, y1)
         fill = hole[y0:y1, x0:x1] & known
-        rest = hole.copy()
+        rest = arrays.copy(hole)
         rest[y0:y1, x0:x1] &= ~fill
-        synthesis = self._synthesis if self._synthesis is not None and still_covers(rest, *self._synthesis[:2]) else None
+        synthesis = self._synthesis
+        if synthesis is not None and not arrays.covers(rest, *synthesis[:2]):
+            synthesis = None
         if synthesis is None and not fill.any():
             return image, hole
-        out = image if in_place else image.copy()
-        copy_masked(out[y0:y1, x0:x1], view, fill)
+        out = image if in_place else arrays.copy(image)
+        arrays.copy_masked(out[y0:y1, x0:x1], view, fill)
         if synthesis is not None:
             (sx0, sy0, sx1, sy1), _, pixels = synthesis
-            copy_masked(out[sy0:sy1, sx0:sx1], pixels, rest[sy0:sy1, sx0:sx1])
-            rest = np.zeros_like(hole)
+            arrays.copy_masked(out[sy0:sy1, sx0:sx1], pixels, rest[sy0:sy1, sx0:sx1])
+            rest = arrays.zeros_like(hole)
         return out, rest
 
     def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
         """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
         for :meth:`recall` to return while the hole stays the same (a still camera only)."""
-        box = mask_box(filled) if self.align == "static" else None
+        box = self.arrays.box(filled) if self.align == "static" else None
         if box is None:
             self._synthesis = None
             return
         x0, y0, x1, y1 = box
-        self._synthesis = (box, filled[y0:y1, x0:x1].copy(), image[y0:y1, x0:x1].copy())
+        self._synthesis = (box, self.arrays.copy(filled[y0:y1, x0:x1]), self.arrays.copy(image[y0:y1, x0:x1]))
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -117,12 +111,14 @@ class BackgroundMemory:
 
     def _start(self, size: tuple[int, int]) -> None:
         h, w = size
-        shape = self._canvas_shape(size)
-        self.canvas = np.zeros((*shape, 3), dtype=np.uint8)
-        self.seen = np.zeros(shape, dtype=bool)
+        self.canvas, self.seen = self._blank(self._canvas_shape(size))
         self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
         self._previous = None
         self._synthesis = None
+
+    def _blank(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """An empty (Hc, Wc, 3) canvas and its (Hc, Wc) seen mask."""
+        return np.zeros((*shape, 3), dtype=np.uint8), np.zeros(shape, dtype=bool)
 
     def _cut(self, size: tuple[int, int]) -> None:
         self.cuts += 1
@@ -130,53 +126,99 @@ class BackgroundMemory:
         if self.instances is not None:
             self.instances.reset()
 
+    def _record(self, image: np.ndarray, background: np.ndarray) -> None:
+        """Write the ``background`` pixels of ``image`` into the canvas (resampled into it once)."""
+        if self.align == "static":
+            self.arrays.copy_masked(self.canvas, image, background)
+            self.seen |= background
+            return
+        size = self.canvas.shape[1], self.canvas.shape[0]
+        warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
+        inside = cv2.warpPerspective(background.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
+        inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
+        self.arrays.copy_masked(self.canvas, warped, inside)
+        self.seen |= inside
+        self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
+
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched."""
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        previous, previous_background = self._previous
-        orb = cv2.ORB_create(ORB_FEATURES)
-        kp0, des0 = orb.detectAndCompute(previous, previous_background.astype(np.uint8))
-        kp1, des1 = orb.detectAndCompute(gray, background.astype(np.uint8))
-        if des0 is None or des1 is None or len(kp0) < MIN_INLIERS or len(kp1) < MIN_INLIERS:
-            return False
-        matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(des1, des0)
-        if len(matches) < MIN_INLIERS:
-            return False
-        src = np.float32([kp1[m.queryIdx].pt for m in matches])
-        dst = np.float32([kp0[m.trainIdx].pt for m in matches])
-        to_previous, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 2.0)
-        if to_previous is None or int(inliers.sum()) < MIN_INLIERS:
+        to_previous = frame_homography(orb_features(gray, background), orb_features(*self._previous))
+        if to_previous is None:
             return False
         self._to_canvas = self._to_canvas @ to_previous
         return True
 
     def _disagrees(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Whether the remembered background differs from this frame's (a camera cut)."""
-        h, w = background.shape
-        step = max(1, int(np.sqrt(h * w / CUT_SAMPLES)))
-        ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step].reshape(2, -1)
-        points = np.stack([xs, ys, np.ones_like(xs)]).astype(np.float64)
-        mapped = self._to_canvas @ points
-        cx, cy = np.rint(mapped[:2] / mapped[2]).astype(np.int64)
-        ch, cw = self.seen.shape
-        ok = (cx >= 0) & (cy >= 0) & (cx < cw) & (cy < ch) & background[ys, xs]
+        ys, xs, cy, cx, ok = cut_samples(background.shape, self._to_canvas, self.seen.shape)
+        ok &= background[ys, xs]
         ok[ok] &= self.seen[cy[ok], cx[ok]]
-        if ok.sum() < 32:
-            return False
-        weights = np.array([0.299, 0.587, 0.114])
-        now = image[ys[ok], xs[ok]].astype(np.float64) @ weights
-        before = self.canvas[cy[ok], cx[ok]].astype(np.float64) @ weights
-        return float(np.mean(np.abs(now - before))) > CUT_DIFFERENCE
+        return shot_changed(image[ys[ok], xs[ok]], self.canvas[cy[ok], cx[ok]])
 
     def _view(self, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
         """The memory over the frame box ``[x0, x1) x [y0, y1)``: colours and what is known."""
         if self.align == "static":
             return self.canvas[y0:y1, x0:x1], self.seen[y0:y1, x0:x1]
-        shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
-        to_box = np.linalg.inv(self._to_canvas @ shift)
+        to_canvas = box_to_canvas(self._to_canvas, x0, y0)
         size = (x1 - x0, y1 - y0)
         flags = cv2.WARP_INVERSE_MAP
-        view = cv2.warpPerspective(self.canvas, np.linalg.inv(to_box), size, flags=cv2.INTER_LINEAR | flags)
+        view = cv2.warpPerspective(self.canvas, to_canvas, size, flags=cv2.INTER_LINEAR | flags)
         seen = self.seen.astype(np.uint8)
-        known = cv2.warpPerspective(seen, np.linalg.inv(to_box), size, flags=cv2.INTER_NEAREST | flags)
+        known = cv2.warpPerspective(seen, to_canvas, size, flags=cv2.INTER_NEAREST | flags)
         return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def orb_features(gray: np.ndarray, mask: np.ndarray) -> Features:
+    """The ORB keypoints of a grey frame found where ``mask`` (its background) is set: their
+    positions and descriptors."""
+    keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, mask.astype(np.uint8))
+    return np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors
+
+
+def frame_homography(now: Features, before: Features) -> np.ndarray | None:
+    """The homography taking frame ``now``'s pixels to frame ``before``'s, from their ORB features
+    matched both ways and RANSAC (2 pixels); None with fewer than ``MIN_INLIERS`` to trust."""
+    (points1, des1), (points0, des0) = now, before
+    if des0 is None or des1 is None or len(points0) < MIN_INLIERS or len(points1) < MIN_INLIERS:
+        return None
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(des1, des0)
+    if len(matches) < MIN_INLIERS:
+        return None
+    src = points1[[m.queryIdx for m in matches]]
+    dst = points0[[m.trainIdx for m in matches]]
+    to_previous, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 2.0)
+    if to_previous is None or int(inliers.sum()) < MIN_INLIERS:
+        return None
+    return to_previous
+
+
+def cut_samples(size: tuple[int, int], to_canvas: np.ndarray,
+                canvas_shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """The cut test's grid of about ``CUT_SAMPLES`` frame pixels of a frame of ``size``: their rows
+    and columns, the canvas rows and columns they map to, and whether those lie in the canvas."""
+    h, w = size
+    step = max(1, int(np.sqrt(h * w / CUT_SAMPLES)))
+    ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step].reshape(2, -1)
+    points = np.stack([xs, ys, np.ones_like(xs)]).astype(np.float64)
+    mapped = to_canvas @ points
+    cx, cy = np.rint(mapped[:2] / mapped[2]).astype(np.int64)
+    ch, cw = canvas_shape
+    return ys, xs, cy, cx, (cx >= 0) & (cy >= 0) & (cx < cw) & (cy < ch)
+
+
+def shot_changed(now: np.ndarray, before: np.ndarray) -> bool:
+    """Whether the (K, 3) uint8 background samples ``now`` differ from the remembered ``before``
+    by more than ``CUT_DIFFERENCE`` grey levels on average (a camera cut; never on under 32)."""
+    if len(now) < 32:
+        return False
+    weights = np.array([0.299, 0.587, 0.114])
+    difference = now.astype(np.float64) @ weights - before.astype(np.float64) @ weights
+    return float(np.mean(np.abs(difference))) > CUT_DIFFERENCE
+
+
+def box_to_canvas(to_canvas: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """The map from the pixels of a frame box whose corner is ``(x0, y0)`` to the canvas (the
+    frame's ``to_canvas`` after the box's shift, inverted twice as the memory has always done)."""
+    shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+    return np.linalg.inv(np.linalg.inv(to_canvas @ shift))

@@ -41,10 +41,44 @@ class _Remembered:
     missing: int = 0  # frames since it was last seen
 
 
-class InstanceMemory:
-    """Per instance id, its pixels seen and completed so far in a still-camera stream (module docstring)."""
+class HostArrays:
+    """The array steps of the stream memories on NumPy arrays. ``backends.device_memory.TensorArrays``
+    is their twin on torch tensors: the memories' logic is written once, for either."""
 
-    def __init__(self) -> None:
+    box = staticmethod(mask_box)
+    copy = staticmethod(np.ndarray.copy)
+    copy_masked = staticmethod(copy_masked)
+    zeros_like = staticmethod(np.zeros_like)
+
+    @staticmethod
+    def mask_like(image: np.ndarray) -> np.ndarray:
+        """An all-False (H, W) mask the size of an (H, W, 3) image."""
+        return np.zeros(image.shape[:2], bool)
+
+    @staticmethod
+    def covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
+        """:func:`still_covers`."""
+        return still_covers(region, box, then)
+
+    @staticmethod
+    def to_host(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The arrays as NumPy arrays (here: as they are)."""
+        return arrays
+
+    @staticmethod
+    def read_only(array: np.ndarray) -> np.ndarray:
+        """A view of ``array`` that cannot be written."""
+        view = array.view()
+        view.flags.writeable = False
+        return view
+
+
+class InstanceMemory:
+    """Per instance id, its pixels seen and completed so far in a still-camera stream (module
+    docstring); ``arrays`` says what they are held as (:class:`HostArrays`: NumPy)."""
+
+    def __init__(self, arrays: type = HostArrays) -> None:
+        self.arrays = arrays
         self.reset()
 
     def reset(self) -> None:
@@ -56,22 +90,23 @@ class InstanceMemory:
                boxes: Sequence[Box | None] | None = None) -> None:
         """Record each instance's visible pixels (``modal[k]``, id ``ids[k]``), except the ``skip``
         indices. ``boxes[k]``, when given, holds ``modal[k]`` (a box around it, not necessarily tight)."""
+        arrays = self.arrays
         present = set()
         for k, instance_id in enumerate(int(i) for i in ids):
             if k in skip:
                 continue
-            box = mask_box(modal[k]) if boxes is None else boxes[k]
+            box = arrays.box(modal[k]) if boxes is None else boxes[k]
             if box is None:
                 continue
             present.add(instance_id)
             entry = self._by_id.get(instance_id)
-            if entry is None or entry.canvas.shape != image.shape or not _still(entry, image, modal[k], box):
-                entry = self._by_id[instance_id] = _Remembered(canvas=np.zeros_like(image),
-                                                               seen=np.zeros(modal.shape[1:], bool))
+            if entry is None or entry.canvas.shape != image.shape or not self._still(entry, image, modal[k], box):
+                entry = self._by_id[instance_id] = _Remembered(canvas=arrays.zeros_like(image),
+                                                               seen=arrays.mask_like(image))
             entry.missing = 0
             x0, y0, x1, y1 = box
             visible = modal[k, y0:y1, x0:x1]
-            copy_masked(entry.canvas[y0:y1, x0:x1], image[y0:y1, x0:x1], visible)
+            arrays.copy_masked(entry.canvas[y0:y1, x0:x1], image[y0:y1, x0:x1], visible)
             entry.seen[y0:y1, x0:x1] |= visible
         for instance_id in list(self._by_id):
             if instance_id not in present:
@@ -87,30 +122,37 @@ class InstanceMemory:
         revealed ones as remembered; only those may be read.
         """
         entry = self._by_id.get(int(instance_id))
-        box = mask_box(revealed)
+        box = self.arrays.box(revealed)
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
-        unseen = np.zeros_like(revealed)
+        unseen = self.arrays.zeros_like(revealed)
         unseen[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
-        if unseen[y0:y1, x0:x1].any() and (entry.completion is None or not still_covers(unseen, *entry.completion)):
+        if unseen[y0:y1, x0:x1].any() and (entry.completion is None or
+                                           not self.arrays.covers(unseen, *entry.completion)):
             return None
         self.recalls += 1
-        layer = entry.canvas.view()
-        layer.flags.writeable = False
-        return layer
+        return self.arrays.read_only(entry.canvas)
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray) -> None:
         """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it,
         in place of its earlier completion."""
         entry = self._by_id.get(int(instance_id))
-        box = mask_box(revealed)
+        box = self.arrays.box(revealed)
         if entry is None or box is None or entry.canvas.shape != completed.shape:
             return
         x0, y0, x1, y1 = box
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
-        copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0:y1, x0:x1], new)
+        self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0:y1, x0:x1], new)
         entry.completion = (box, new)
+
+    def _still(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
+        """Whether the instance stayed where it was and as it was (:func:`still_on`), judged on a
+        grid of about ``SAMPLES`` pixels of its box: only those samples go to the host."""
+        x0, y0, x1, y1 = box
+        step = max(1, int(np.sqrt((y1 - y0) * (x1 - x0) / SAMPLES)))
+        grid = (slice(y0, y1, step), slice(x0, x1, step))
+        return still_on(*self.arrays.to_host(mask[grid], entry.seen[grid], image[grid], entry.canvas[grid]))
 
 
 def still_covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
@@ -119,24 +161,27 @@ def still_covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
     ``REUSE_SHARE`` of ``then`` still in it (so the fill had about the context it would have now)."""
     x0, y0, x1, y1 = box
     inside = region[y0:y1, x0:x1]
-    count = np.count_nonzero(inside)
-    if count == 0 or count != np.count_nonzero(region) or (inside & ~then).any():
+    return reuse_fits(np.count_nonzero(inside), np.count_nonzero(region), np.count_nonzero(inside & ~then),
+                      np.count_nonzero(then))
+
+
+def reuse_fits(inside: int, total: int, beyond: int, then: int) -> bool:
+    """:func:`still_covers` on pixel counts: the never-seen region has ``inside`` of its ``total``
+    pixels in the box, ``beyond`` of those outside the ``then`` pixels the fill was made for."""
+    if inside == 0 or inside != total or beyond:
         return False
-    return np.count_nonzero(then) - count <= (1 - REUSE_SHARE) * np.count_nonzero(then)
+    return then - inside <= (1 - REUSE_SHARE) * then
 
 
-def _still(entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
-    """Whether the instance stayed where it was (its visible pixels where it was seen) and as it
-    was (their colours), judged on a grid of about ``SAMPLES`` pixels of its box."""
-    x0, y0, x1, y1 = box
-    step = max(1, int(np.sqrt((y1 - y0) * (x1 - x0) / SAMPLES)))
-    grid = (slice(y0, y1, step), slice(x0, x1, step))
-    now = mask[grid]
-    both = now & entry.seen[grid]
+def still_on(now: np.ndarray, seen: np.ndarray, image: np.ndarray, canvas: np.ndarray) -> bool:
+    """On grid samples of an instance's box: whether it stayed where it was (its visible pixels
+    ``now`` lie where it was ``seen``) and as it was (the ``image`` colours there against the
+    remembered ``canvas``)."""
+    both = now & seen
     shared = np.count_nonzero(both)
     if shared < STILL_SHARE * np.count_nonzero(now):
         return False
     if shared == 0:
         return True
-    difference = cv2.absdiff(image[grid], entry.canvas[grid])[both].astype(np.float32) @ GRAY
+    difference = cv2.absdiff(image, canvas)[both].astype(np.float32) @ GRAY
     return float(difference.mean()) <= STILL_DIFFERENCE

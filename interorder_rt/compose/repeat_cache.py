@@ -18,7 +18,8 @@ T = TypeVar("T")
 
 
 class RepeatCache:
-    """The last inputs and result of each named fill of a stream (module docstring)."""
+    """The last inputs and result of each named fill of a stream (module docstring), for NumPy
+    arrays (``backends.device_memory.DeviceRepeatCache``: for torch tensors)."""
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[tuple[np.ndarray | None, ...], object]] = {}
@@ -27,34 +28,38 @@ class RepeatCache:
     def get(self, name: str, inputs: Sequence[np.ndarray | None], compute: Callable[[], T]) -> T:
         """``compute()``, or its last result for ``name`` when ``inputs`` equal the last ones."""
         last = self._last.get(name)
-        if last is not None and _equal(last[0], inputs):
+        if last is not None and self._equal(last[0], inputs):
             self.hits += 1
             return last[1]
-        result = _frozen(compute())
-        self._last[name] = (tuple(None if a is None else np.array(a, copy=True) for a in inputs), result)
+        result = self._frozen(compute())
+        self._last[name] = (tuple(None if a is None else self._kept(a) for a in inputs), result)
         return result
 
+    def _equal(self, a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:
+        return len(a) == len(b) and all(
+            (x is None and y is None) or (x is not None and y is not None and self._same(x, y)) for x, y in zip(a, b)
+        )
 
-def _equal(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:
-    return len(a) == len(b) and all(
-        (x is None and y is None) or (x is not None and y is not None and _same(x, y)) for x, y in zip(a, b)
-    )
+    @staticmethod
+    def _same(x: np.ndarray, y: np.ndarray) -> bool:
+        """Byte-for-byte equality; bool and uint8 arrays by OpenCV's vectorised norm (no temporary array)."""
+        if x.shape != y.shape or x.dtype != y.dtype:
+            return False
+        if x.dtype in (np.bool_, np.uint8) and x.size and x.flags.c_contiguous and y.flags.c_contiguous:
+            rows = x.shape[0] if x.ndim > 1 else 1
+            return cv2.norm(x.view(np.uint8).reshape(rows, -1), y.view(np.uint8).reshape(rows, -1), cv2.NORM_INF) == 0
+        return bool(np.array_equal(x, y))
 
+    @staticmethod
+    def _kept(array: np.ndarray) -> np.ndarray:
+        """The cache's own copy of an input (the caller may reuse its buffer)."""
+        return np.array(array, copy=True)
 
-def _same(x: np.ndarray, y: np.ndarray) -> bool:
-    """Byte-for-byte equality; bool and uint8 arrays by OpenCV's vectorised norm (no temporary array)."""
-    if x.shape != y.shape or x.dtype != y.dtype:
-        return False
-    if x.dtype in (np.bool_, np.uint8) and x.size and x.flags.c_contiguous and y.flags.c_contiguous:
-        rows = x.shape[0] if x.ndim > 1 else 1
-        return cv2.norm(x.view(np.uint8).reshape(rows, -1), y.view(np.uint8).reshape(rows, -1), cv2.NORM_INF) == 0
-    return bool(np.array_equal(x, y))
-
-
-def _frozen(result: T) -> T:
-    """``result`` with its arrays (or a dict's array values) made read-only."""
-    arrays = result.values() if isinstance(result, dict) else (result,)
-    for array in arrays:
-        if isinstance(array, np.ndarray):
-            array.flags.writeable = False
-    return result
+    @staticmethod
+    def _frozen(result: T) -> T:
+        """``result`` with its arrays (or a dict's array values) made read-only."""
+        arrays = result.values() if isinstance(result, dict) else (result,)
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        return result
