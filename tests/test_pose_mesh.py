@@ -247,6 +247,38 @@ def test_raising_the_near_arm_of_a_side_view_leaves_the_trunk_in_place():
     assert changed[clear].mean() < 0.005
 
 
+def _torso_shown(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output's rgb and where the torso's layer shows in it."""
+    out = warp(source, target, (SIZE, SIZE))
+    raster, x0, y0, part = warp.last_raster
+    shown = np.zeros((SIZE, SIZE), bool)
+    h, w = raster.owner.shape
+    shown[y0 : y0 + h, x0 : x0 + w] = (raster.owner >= 0) & (part[np.maximum(raster.owner, 0)] == PARTS_INDEX["torso"])
+    return out.rgb, shown
+
+
+def test_a_front_view_moved_into_a_side_view_keeps_its_chest_whatever_the_arm_does():
+    """The target's view counts too: seen from the side, the trunk beyond the shoulder's joint
+    radius is the same whether the near arm points forward or up (before, a front-view source's
+    chest followed its arm there)."""
+    from interorder_rt.pose.skeleton import body_scale
+    from interorder_rt.pose.skinning import JOINT_RADIUS
+
+    source, _ = person(3, keypoints=straight_arms())
+    forward = side_view_pointing()
+    shoulder = forward[INDEX["right_shoulder"]]
+    up = forward.copy()
+    up[INDEX["right_elbow"]], up[INDEX["right_wrist"]] = shoulder + [12, -38], shoulder + [24, -76]
+    warp = MeshWarp()
+    (a, torso_a), (b, torso_b) = _torso_shown(warp, source, forward), _torso_shown(warp, source, up)
+    ys, xs = np.mgrid[:SIZE, :SIZE]
+    beyond = np.hypot(xs - shoulder[0], ys - shoulder[1]) > JOINT_RADIUS * body_scale(forward)
+    both = torso_a & torso_b & beyond
+    assert both.sum() > 500
+    changed = np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 8
+    assert changed[both].mean() < 0.005
+
+
 def _run_width(mask: np.ndarray, x: int, y: int) -> int:
     """The width of the run of mask pixels through (x, y) along its row."""
     row = mask[y]

@@ -1,7 +1,8 @@
 """``MeshWarp``: the default pose transfer f_P, a skinned triangle mesh of the source person.
 
 Once per ``SourcePerson`` (cached, a video reuses it): the layered mesh (``pose.mesh``) and the
-copies' skinning weights (``skinning.joint_weights``). Per target pose: one transform per part
+copies' skinning weights (``skinning.joint_weights``: one set for targets seen from the side, one
+for the others). Per target pose: one transform per part
 (``skinning.part_transforms``), every vertex copy moved by its weighted blend of them, the
 layers' depth from the target's view (``pose.views``), and the compiled rasterizer
 (``pose.raster``) run on the box the moved mesh occupies only. The silhouette's coverage becomes
@@ -30,7 +31,7 @@ from interorder_rt.pose.raster import Raster, rasterize
 from interorder_rt.pose.regions import face_polygon
 from interorder_rt.pose.skeleton import body_scale, spine
 from interorder_rt.pose.skinning import joint_weights, part_transforms
-from interorder_rt.pose.views import DEPTH, shows_face, view_of
+from interorder_rt.pose.views import DEPTH, SIDE_VIEWS, shows_face, view_of
 
 _FACELESS = len(PARTS)  # texture plane of the head without its face
 _FACE_GROWTH = 0.08  # the face region painted over, grown by this share of the body scale
@@ -40,6 +41,7 @@ _FACE_GROWTH = 0.08  # the face region painted over, grown by this share of the 
 class _Rig:
     mesh: SourceMesh
     weights: np.ndarray  # (C, P) float64
+    side_weights: np.ndarray  # (C, P) float64, for a side-view target (``skinning.joint_weights``)
     points: np.ndarray  # (C, 2) float32 source pixel of each copy (in the source image)
     textures: np.ndarray  # (P + 1, h, w, 3): the mesh's planes and the faceless head
     view: str
@@ -77,10 +79,11 @@ def build_rig(source: SourcePerson) -> _Rig:
     mesh = build_mesh(source)
     points = mesh.vertices[mesh.copy_vertex] + np.float32(mesh.origin)
     scale = body_scale(source.keypoints)
-    weights = joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints).astype(np.float64)
+    weights, side_weights = (joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints, side)
+                             .astype(np.float64) for side in (False, True))
     textures = np.concatenate([mesh.textures, _faceless_head(mesh, source.keypoints, scale)[None]])
-    return _Rig(mesh, weights, points, textures, view_of(source.keypoints, scale), shows_face(source.keypoints),
-                _torso_width(mesh, source.keypoints))
+    return _Rig(mesh, weights, side_weights, points, textures, view_of(source.keypoints, scale),
+                shows_face(source.keypoints), _torso_width(mesh, source.keypoints))
 
 
 def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport, bool]:
@@ -96,10 +99,13 @@ def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport,
     return ViewReport(rig.view, target_view, note), faceless
 
 
-def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(C, 2) float64 target position of every vertex copy: its weighted blend of the part transforms."""
+def moved_copies(rig: _Rig, source_keypoints: np.ndarray, target: np.ndarray,
+                 target_view: str | None = None) -> np.ndarray:
+    """(C, 2) float64 target position of every vertex copy: its weighted blend of the part
+    transforms, with the weights for the ``target_view`` (``view_of`` the target when None)."""
     transforms = part_transforms(source_keypoints, target, rig.torso_width).reshape(len(PARTS), 6)
-    blended = rig.weights @ transforms  # (C, 6)
+    view = view_of(target, body_scale(target)) if target_view is None else target_view
+    blended = (rig.side_weights if view in SIDE_VIEWS else rig.weights) @ transforms  # (C, 6)
     x, y = rig.points[:, 0].astype(np.float64), rig.points[:, 1].astype(np.float64)
     return np.stack([blended[:, 0] * x + blended[:, 1] * y + blended[:, 2],
                      blended[:, 3] * x + blended[:, 4] * y + blended[:, 5]], axis=1)
@@ -146,9 +152,9 @@ class MeshWarp:
         height, width = check_size(size)
         rig = self.rig(source)
         mesh = rig.mesh
-        moved = moved_copies(rig, source.keypoints, target)
-
         target_view = view_of(target, body_scale(target))
+        moved = moved_copies(rig, source.keypoints, target, target_view)
+
         report, faceless = _views(rig, target, target_view)
         planes = mesh.triangle_part.astype(np.int32)
         if faceless:

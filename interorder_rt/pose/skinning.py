@@ -23,8 +23,10 @@ fully within ``JOINT_RADIUS`` of the joint (``HIP_RADIUS`` at the hips) and fadi
 twice that, so the copies of both
 parts near a joint get the same weights (the mesh bends there) while parts touching away from any
 joint move apart. The head side of the neck does not blend: the torso's copies above the neck
-follow the head. From the side, the trunk's side of a shoulder does not blend either: the shoulder
-lies inside the trunk's outline there, and the trunk's copies around it are the chest and back.
+follow the head. When the source or the target is seen from the side, the trunk's side of a
+shoulder does not blend either: the shoulder lies inside the trunk's outline there, and the
+trunk's copies around it are the chest and back (so a mesh keeps two sets of weights, and a
+target's view picks one).
 """
 
 from __future__ import annotations
@@ -190,14 +192,14 @@ class _Joint(NamedTuple):
     parent_follows: bool  # the parent's copies blend too (not at a side view's shoulder)
 
 
-def _joints(keypoints: np.ndarray, scale: float) -> list[_Joint]:
-    """The joints whose keypoints the source holds. From the side, the shoulders lie inside the
-    trunk's outline with the arms over it: the trunk does not follow an arm there (its copies
-    around the shoulder are the chest and back, not the armpit), the arm's top follows the trunk."""
+def _joints(keypoints: np.ndarray, scale: float, side: bool) -> list[_Joint]:
+    """The joints whose keypoints the source holds. ``side``: the shoulders lie inside the trunk's
+    outline with the arms over it (the source or the target seen from the side), so the trunk does
+    not follow an arm there (its copies around the shoulder are the chest and back, not the
+    armpit); the arm's top follows the trunk."""
     present = visible(keypoints)
     kp = keypoints.astype(np.float64)
     down = _unit(spine(keypoints), np.array([0.0, 1.0]))
-    side = view_of(keypoints, scale) in SIDE_VIEWS
     joints = []
     face = [k for k in FACE if present[k]]
     up = _unit(kp[face].mean(axis=0) - kp[_NECK], -down) if face else -down
@@ -233,10 +235,11 @@ def _glued_pairs(parent: int, child: int, radius: float) -> list[tuple[int, int,
 
 
 def joint_weights(
-    points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.ndarray, keypoints: np.ndarray
+    points: np.ndarray, copy_vertex: np.ndarray, copy_part: np.ndarray, keypoints: np.ndarray, side: bool = False
 ) -> np.ndarray:
     """(C, P) float32 weights of each vertex copy (at source ``points`` (C, 2), standing for vertex
-    ``copy_vertex`` in the layer of part ``copy_part``).
+    ``copy_vertex`` in the layer of part ``copy_part``); ``side``: for a side view (of the source
+    or the target), where the trunk does not follow the arms (``_joints``).
 
     Each copy blends its part with the other part of its part's nearest joint. Then the copies of
     one vertex in two layers glued at a joint (``_glued_pairs``) move to their mean weights, fully
@@ -249,7 +252,7 @@ def joint_weights(
     weights[np.arange(count), parts] = 1.0
     copy_of = np.full((len(PARTS), int(copy_vertex.max(initial=-1)) + 1), -1, np.int64)
     copy_of[parts, copy_vertex] = np.arange(count)
-    joints = _joints(keypoints, scale)
+    joints = _joints(keypoints, scale, side or view_of(keypoints, scale) in SIDE_VIEWS)
     offsets = [points.astype(np.float64) - joint.point for joint in joints]
     distances = np.stack([np.hypot(o[:, 0], o[:, 1]) for o in offsets])  # (J, C)
     involved = np.stack([(parts == joint.parent) | (parts == joint.child) for joint in joints])
