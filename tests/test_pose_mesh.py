@@ -320,3 +320,21 @@ def test_a_pose_output_held_in_its_box_reads_as_whole_frame_planes():
     assert out[0] is full_rgb and out.box == (2, 1, 5, 3)
     crop_rgb, crop_mask, crop_alpha = out.crop
     assert crop_rgb is rgb and crop_alpha is alpha and (crop_mask == (alpha > 0)).all()
+
+
+def test_a_side_view_with_its_hips_apart_is_not_stretched_by_an_affine_fit():
+    """Shoulders collapsed, hips apart (a side view turning, or seated): the trunk's keypoints are
+    not collinear, but an affine fit of them would stretch the shoulders' few pixels across the
+    target's shoulder span, over the whole torso; the side-on map widens it to that span only."""
+    kp = side_view_pointing()
+    for joint in ("hip", "knee", "ankle"):
+        kp[INDEX[f"right_{joint}"], 0] -= 8
+        kp[INDEX[f"left_{joint}"], 0] += 8
+    source, _ = person(3, keypoints=kp)
+    target = straight_arms()
+    out = MeshWarp()(source, target, (SIZE, SIZE))
+    neck, hips = target[INDEX["neck"]], (target[INDEX["right_hip"]] + target[INDEX["left_hip"]]) / 2
+    span = target[INDEX["left_shoulder"], 0] - target[INDEX["right_shoulder"], 0]
+    for t in (0.4, 0.6):
+        x, y = np.round(neck + t * (hips - neck)).astype(int)
+        assert span <= _run_width(out.mask, x, y) <= 1.25 * span

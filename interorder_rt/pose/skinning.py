@@ -3,7 +3,9 @@
 Every transform is a (2, 3) float64 matrix mapping *source* pixels to *target* pixels.
 
 - Torso: least-squares affine of the neck, shoulders and hips. When they are (near) collinear
-  on one side (a side view), the torso maps along the spine as the spines and across from its
+  on one side, or either side shows its shoulders closer than ``SIDE_SPAN`` of the spine (a side
+  view, whose shoulders an affine fit would stretch across a whole torso even with the hips
+  apart), the torso maps along the spine as the spines and across from its
   width to the target's: the shoulder span of a front target wider than the source torso, or
   the trunk's side-on thickness for a side-view target of a front source; otherwise a
   similarity; a turn about the neck by the spine's turn as the last resort.
@@ -100,10 +102,21 @@ def _side_on(source: np.ndarray, target: np.ndarray, width: float) -> np.ndarray
     return _from_frames(s_frame, t_frame, source[_NECK], target[_NECK])
 
 
+def _seen_side_on(keypoints: np.ndarray) -> bool:
+    """Whether both shoulders are there and closer across the spine than ``SIDE_SPAN`` of it: the
+    trunk is seen side-on, and an affine fit of its keypoints would stretch the shoulders' few
+    pixels apart across a whole torso (or squash a torso onto a line)."""
+    axis = spine(keypoints)
+    length = float(np.hypot(*axis))
+    if length < 1 or not visible(keypoints)[[INDEX["right_shoulder"], INDEX["left_shoulder"]]].all():
+        return False
+    return _shoulder_span(keypoints, np.array([-axis[1], axis[0]]) / length) < SIDE_SPAN * length
+
+
 def _torso(source: np.ndarray, target: np.ndarray, shared: np.ndarray, ratio: float, width: float) -> np.ndarray:
     anchors = [k for k in PARTS[TORSO].anchors if shared[k]]
     s, t = source[anchors].astype(np.float64), target[anchors].astype(np.float64)
-    matrix = fit_affine(s, t)
+    matrix = None if _seen_side_on(source) or _seen_side_on(target) else fit_affine(s, t)
     if matrix is None:
         matrix = _side_on(source, target, width)
     if matrix is None:
