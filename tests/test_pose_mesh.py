@@ -3,6 +3,8 @@ keypoints, the head in one piece, views, the alpha the merge blends with."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -338,3 +340,46 @@ def test_a_side_view_with_its_hips_apart_is_not_stretched_by_an_affine_fit():
     for t in (0.4, 0.6):
         x, y = np.round(neck + t * (hips - neck)).astype(int)
         assert span <= _run_width(out.mask, x, y) <= 1.25 * span
+
+
+def test_a_forearm_raised_in_front_of_the_face_moves_with_the_arm_not_the_head():
+    """The forearm's outline vertices are shared with the head's layer there; only the torso's
+    copies of the head's vertices follow the head (the neck), so the forearm is not torn between
+    the head and the hand into a fan (before: triangles stretched 50 times)."""
+    from interorder_rt.pose.mesh_warp import moved_copies
+    from interorder_rt.pose.skeleton import body_scale
+
+    kp = side_view_pointing()
+    shoulder = kp[INDEX["right_shoulder"]]
+    kp[INDEX["right_elbow"]], kp[INDEX["right_wrist"]] = shoulder + [14, -14], kp[INDEX["nose"]] + [2, 4]
+    source, _ = person(3, keypoints=kp)
+    target = straight_arms()
+    warp = MeshWarp()
+    rig = warp.rig(source)
+    moved, mesh = moved_copies(rig, source.keypoints, target), rig.mesh
+    triangles = mesh.triangles[mesh.triangle_part == PARTS_INDEX["right_forearm"]]
+
+    def longest_edge(points: np.ndarray) -> np.ndarray:
+        return np.max([np.hypot(*(points[triangles[:, k]] - points[triangles[:, (k + 1) % 3]]).T) for k in range(3)],
+                      axis=0)
+
+    stretch = longest_edge(moved) / np.maximum(longest_edge(rig.points), 1e-6)
+    assert stretch.max() <= 3 * body_scale(target) / body_scale(kp)
+    assert significant_pieces(warp(source, target, (SIZE, SIZE)).mask) == 1
+
+
+REAL_COCO = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "coco" / "test_coco.json"
+
+
+@pytest.mark.skipif(not REAL_COCO.is_file(), reason="../shared/real is absent")
+def test_a_head_whose_neck_an_arm_hides_stays_joined_to_the_trunk():
+    """The batter holds his arms up past his chin: no pixel of his neck shows. Moved into the
+    seated man's pose, the arms go down; the torso's layer holds the pixels over the neck, so the
+    helmet stays on the shoulders (with only the torso's copies following the head, it came off)."""
+    from interorder_rt.eval.pose_people import load_people
+
+    people = {p.name: p for p in load_people(REAL_COCO)}
+    batter, seated = people["196141#460541"], people["40083#198196"]
+    out = MeshWarp()(batter.source(), seated.keypoints, seated.mask.shape)
+    assert significant_pieces(out.mask) == 1
+    assert head_pieces(MeshWarp(), batter.source(), seated.keypoints) == 1

@@ -11,6 +11,8 @@ side, a far limb's layer also holds the trunk's and its mirror limb's triangles 
 (within the mirror limb's reach): the limb they hide, turned towards the camera, is as wide as
 the one that hid it; and the near limb's layer holds the far one's triangles within its own reach
 of its bone (where two legs overlap, the labels split their pixels, but the near leg shows whole).
+The torso's layer also holds what lies over the neck, between the neck keypoint and the head (an
+arm raised past the chin): the head stays joined to the trunk when that moves away.
 
 Every layer owns its copies of the vertices it uses (``copy_vertex``), so parts that touch in the
 source without sharing a joint (an arm hanging beside the torso) come apart cleanly; near a joint
@@ -25,9 +27,9 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from interorder_rt.keypoints import visible
+from interorder_rt.keypoints import INDEX, visible
 from interorder_rt.pose.fill import fill_from_nearest
-from interorder_rt.pose.parts import MIRROR_PART, PARTS, TORSO
+from interorder_rt.pose.parts import HEAD, MIRROR_PART, PARTS, TORSO
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.raster import internal_edges
 from interorder_rt.pose.regions import geodesic_labels, limb_reach
@@ -36,6 +38,7 @@ from interorder_rt.pose.views import DEPTH, SIDE_VIEWS, view_of
 
 _BORDER = 2  # pixels kept around the person, so bilinear samples at its edge read the person's colours
 _OUTSET = 0.5  # the mask's outline vertices sit on the pixel edges, half a pixel out of the centres
+NECK_HALF_WIDTH = 0.12  # half the neck's width, as a share of the body scale
 _STEP_PER_SCALE = 1 / 14  # vertex spacing inside, as a share of the body scale
 _MIN_STEP, _MAX_STEP = 3.0, 16.0
 
@@ -105,7 +108,7 @@ def _bone_band(shape: tuple[int, int], part: int, keypoints: np.ndarray, radius:
 
 
 def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, keypoints: np.ndarray,
-                    far: tuple[int, ...]) -> dict[int, np.ndarray]:
+                    far: tuple[int, ...], scale: float) -> dict[int, np.ndarray]:
     """Per part, the pixels of the parts in front of it in the source view (``depth``, larger is
     nearer) inside its convex hull; for a ``far`` limb (the side view's, under the body) also the
     trunk's and its mirror limb's pixels within the mirror limb's reach of its bone, which hide it;
@@ -133,9 +136,26 @@ def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, key
         elif MIRROR_PART[q] in far and whole:
             band = _bone_band(labels.shape, q, keypoints, limb_reach(labels, distances, q))
             hidden |= band & (labels == MIRROR_PART[q] + 1)
+        if q == TORSO:
+            hidden |= _neck(labels, mask, keypoints, scale)
         if hidden.any():
             out[q] = hidden
     return out
+
+
+def _neck(labels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray, scale: float) -> np.ndarray:
+    """The pixels of other parts (an arm raised past the chin) over the neck, between the neck
+    keypoint and the head: the torso's, so that the head stays joined to it when they move away."""
+    neck = keypoints[INDEX["neck"]]
+    head = cv2.findNonZero((labels == HEAD + 1).view(np.uint8))
+    if head is None or not np.isfinite(neck).all():
+        return np.zeros(labels.shape, bool)
+    points = head.reshape(-1, 2)
+    chin = points[np.argmin(np.hypot(*(points - neck).T))]
+    band = np.zeros(labels.shape, np.uint8)
+    cv2.line(band, tuple(int(v) for v in np.round(neck)), tuple(int(v) for v in chin), 1,
+             max(int(round(2 * NECK_HALF_WIDTH * scale)), 1))
+    return (band > 0) & mask & ~np.isin(labels, (TORSO + 1, HEAD + 1))
 
 
 def _inside(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -194,7 +214,7 @@ def build_mesh(source: SourcePerson) -> SourceMesh:
     depth = DEPTH[view]
     labels = geodesic_labels(mask, keypoints, scale, view)
     far = tuple(p for p in range(len(PARTS)) if depth[p] < depth[TORSO]) if view in SIDE_VIEWS else ()
-    hidden = _hidden_extents(labels, mask, depth, keypoints, far)
+    hidden = _hidden_extents(labels, mask, depth, keypoints, far, scale)
     outlines = _outline_points(mask, step / 2, _OUTSET)
     for q in range(len(PARTS)):
         region = labels == q + 1

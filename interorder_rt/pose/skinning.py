@@ -24,8 +24,9 @@ on the other side of a joint: along the joint's bisecting line over ``BLEND`` of
 fully within ``JOINT_RADIUS`` of the joint (``HIP_RADIUS`` at the hips) and fading out by
 twice that, so the copies of both
 parts near a joint get the same weights (the mesh bends there) while parts touching away from any
-joint move apart. The head side of the neck does not blend: the torso's copies above the neck
-follow the head. When the source or the target is seen from the side, the trunk's side of a
+joint move apart. The head side of the neck does not blend: the torso's copies above the neck,
+and its copies of any vertex the head holds, follow the head (a limb's copies there, an arm
+raised across the face, follow the limb: the head's layer holds what the arm hid). When the source or the target is seen from the side, the trunk's side of a
 shoulder does not blend either: the shoulder lies inside the trunk's outline there, and the
 trunk's copies around it are the chest and back (so a mesh keeps two sets of weights, and a
 target's view picks one).
@@ -256,7 +257,8 @@ def joint_weights(
 
     Each copy blends its part with the other part of its part's nearest joint. Then the copies of
     one vertex in two layers glued at a joint (``_glued_pairs``) move to their mean weights, fully
-    within the joint's radius, fading out by twice it; any vertex the head holds follows the head.
+    within the joint's radius, fading out by twice it; the torso's copies of a vertex the head
+    holds follow the head.
     """
     scale = body_scale(keypoints)
     parts = np.asarray(copy_part, np.int64)
@@ -292,6 +294,7 @@ def joint_weights(
             weights[cq] += strength * (mean - weights[cq])
             weights[cr] += strength * (mean - weights[cr])
     head = copy_of[HEAD, copy_vertex]
-    weights[head >= 0] = weights[head[head >= 0]]
+    follows = (head >= 0) & (parts == TORSO)  # the neck's seam; a limb across the face keeps its own
+    weights[follows] = weights[head[follows]]
     weights = weights.clip(0.0, None)
     return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
