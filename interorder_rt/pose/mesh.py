@@ -99,12 +99,18 @@ def _thinned(points: np.ndarray, spacing: float) -> np.ndarray:
     return points[np.sort(first)]
 
 
+def _band(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    """(h, w) bool: the pixels within about ``radius`` of the segment from ``a`` to ``b``."""
+    band = np.zeros(shape, np.uint8)
+    cv2.line(band, tuple(int(v) for v in np.round(a)), tuple(int(v) for v in np.round(b)), 1,
+             max(int(round(2 * radius)), 1))
+    return band > 0
+
+
 def _bone_band(shape: tuple[int, int], part: int, keypoints: np.ndarray, radius: float) -> np.ndarray:
     """(h, w) bool: the pixels within about ``radius`` of ``part``'s bone."""
-    band = np.zeros(shape, np.uint8)
-    a, b = (tuple(int(v) for v in np.round(keypoints[k])) for k in PARTS[part].anchors)
-    cv2.line(band, a, b, 1, max(int(round(2 * radius)), 1))
-    return band > 0
+    a, b = (keypoints[k] for k in PARTS[part].anchors)
+    return _band(shape, a, b, radius)
 
 
 def _hidden_extents(labels: np.ndarray, mask: np.ndarray, depth: np.ndarray, keypoints: np.ndarray,
@@ -152,10 +158,8 @@ def _neck(labels: np.ndarray, mask: np.ndarray, keypoints: np.ndarray, scale: fl
         return np.zeros(labels.shape, bool)
     points = head.reshape(-1, 2)
     chin = points[np.argmin(np.hypot(*(points - neck).T))]
-    band = np.zeros(labels.shape, np.uint8)
-    cv2.line(band, tuple(int(v) for v in np.round(neck)), tuple(int(v) for v in chin), 1,
-             max(int(round(2 * NECK_HALF_WIDTH * scale)), 1))
-    return (band > 0) & mask & ~np.isin(labels, (TORSO + 1, HEAD + 1))
+    band = _band(labels.shape, neck, chin, NECK_HALF_WIDTH * scale)
+    return band & mask & ~np.isin(labels, (TORSO + 1, HEAD + 1))
 
 
 def _inside(mask: np.ndarray, points: np.ndarray) -> np.ndarray:

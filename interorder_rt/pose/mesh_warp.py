@@ -79,11 +79,16 @@ def build_rig(source: SourcePerson) -> _Rig:
     mesh = build_mesh(source)
     points = mesh.vertices[mesh.copy_vertex] + np.float32(mesh.origin)
     scale = body_scale(source.keypoints)
-    weights, side_weights = (joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints, side)
-                             .astype(np.float64) for side in (False, True))
+    view = view_of(source.keypoints, scale)
+
+    def weights_for(side: bool) -> np.ndarray:
+        return joint_weights(points, mesh.copy_vertex, mesh.copy_part, source.keypoints, side).astype(np.float64)
+
+    weights = weights_for(False)
+    side_weights = weights if view in SIDE_VIEWS else weights_for(True)  # a side-view source's are the same
     textures = np.concatenate([mesh.textures, _faceless_head(mesh, source.keypoints, scale)[None]])
-    return _Rig(mesh, weights, side_weights, points, textures, view_of(source.keypoints, scale),
-                shows_face(source.keypoints), _torso_width(mesh, source.keypoints))
+    return _Rig(mesh, weights, side_weights, points, textures, view, shows_face(source.keypoints),
+                _torso_width(mesh, source.keypoints))
 
 
 def _views(rig: _Rig, target: np.ndarray, target_view: str) -> tuple[ViewReport, bool]:
