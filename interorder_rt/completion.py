@@ -359,20 +359,25 @@ class ContentCompletion:
         """The instance's box is its context: a small band around it only."""
         return replace(self.exemplar, context=INSTANCE_MARGIN, min_context=4)
 
-    def fill_background(self, image: np.ndarray, hole: np.ndarray, avoid: np.ndarray | None = None) -> np.ndarray:
+    def fill_background(self, image: np.ndarray, hole: np.ndarray, avoid: np.ndarray | None = None,
+                        shown: np.ndarray | None = None) -> np.ndarray:
         """Fill the ``hole`` with background continued from around it; other pixels unchanged.
 
         ``avoid`` (H, W) bool marks pixels the fill must not copy from (other people, what the
         removed people covered); the exemplar fill honours it, MNet sees them as context.
+        ``shown`` (H, W) bool marks the hole pixels the output will show (default: all); the
+        exemplar fill may leave the others as they are (``compose.exemplar.exemplar_fill``),
+        MNet fills them all.
         """
         _check_image(image)
         _check_mask("hole", hole, image)
-        if avoid is not None:
-            _check_mask("avoid", avoid, image)
+        for name, mask in (("avoid", avoid), ("shown", shown)):
+            if mask is not None:
+                _check_mask(name, mask, image)
         if not hole.any():
             return image.copy()
         if self.background == "exemplar":
-            return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar)
+            return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar, shown=shown)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
         base = box_fill(image, ~hole, box, hole=hole)

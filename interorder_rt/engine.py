@@ -42,6 +42,7 @@ from interorder_rt.compose import (
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
+from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, unseen_revealed
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
@@ -122,8 +123,10 @@ class Engine:
         self.order = order
         self.pose = pose
         self.completion = completion
-        # A completion stage that takes ``avoid`` is told which pixels belong to instances (copy none).
-        self._fill_avoids = "avoid" in inspect.signature(completion.fill_background).parameters
+        # A completion stage that takes ``avoid`` is told which pixels belong to instances (copy none),
+        # one that takes ``shown`` which hole pixels the output shows (``compose.sight``).
+        parameters = inspect.signature(completion.fill_background).parameters
+        self._fill_avoids, self._fill_shows = "avoid" in parameters, "shown" in parameters
         self.min_evidence = float(min_evidence)
         self.removal_margin = float(removal_margin)
         self.source: SourcePerson | None = None
@@ -348,11 +351,14 @@ class Engine:
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
+            seen = revealing_in_sight(plan, people, order.layering)
             instances = memory.instances if memory is not None else None
             if instances is not None:
                 instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
-            completed = self._complete_revealed(image, modal, plan, cache, instances, frame.instance_ids)
-            background = self._fill_background(image, modal, order.layering, plan, completed, memory, cache)
+            completed = self._complete_revealed(image, modal, plan, seen, cache, instances, frame.instance_ids)
+            shown = background_in_sight(plan, people.values())
+            background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, memory,
+                                               cache)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people, boxes)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -371,14 +377,16 @@ class Engine:
         )
 
     def _complete_revealed(
-        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, cache: RepeatCache | None = None,
-        instances: InstanceMemory | None = None, ids: Sequence[int] | None = None,
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, seen: Sequence[int],
+        cache: RepeatCache | None = None, instances: InstanceMemory | None = None, ids: Sequence[int] | None = None,
     ) -> dict[int, np.ndarray]:
         """Each revealing instance's image with its revealed region completed (one batch if the stage can).
 
-        ``instances`` (a still-camera stream's ``compose.InstanceMemory``) serves the regions it
-        covers and keeps the new completions."""
-        todo = plan.needs_completion()
+        Only the ``seen`` instances are completed; the others' revealed regions lie wholly under new
+        people (``compose.sight``) and keep the frame's pixels. ``instances`` (a still-camera
+        stream's ``compose.InstanceMemory``) serves the regions it covers and keeps the new completions."""
+        hidden = {k: image for k in plan.needs_completion() if k not in seen}
+        todo = list(seen)
         if instances is not None and ids is not None:
             recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
             done = {k: out for k, out in recalled.items() if out is not None}
@@ -386,8 +394,8 @@ class Engine:
             fresh = self._complete_fresh(image, modal, plan, todo, cache)
             for k, out in fresh.items():
                 instances.remember(ids[k], out, plan.revealed[k])
-            return {**done, **fresh}
-        return self._complete_fresh(image, modal, plan, todo, cache)
+            return {**hidden, **done, **fresh}
+        return {**hidden, **self._complete_fresh(image, modal, plan, todo, cache)}
 
     def _complete_fresh(
         self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], cache: RepeatCache | None
@@ -410,31 +418,36 @@ class Engine:
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
-        completed: dict[int, np.ndarray], memory: BackgroundMemory | None, cache: RepeatCache | None = None,
+        completed: dict[int, np.ndarray], seen: Sequence[int], shown: np.ndarray, memory: BackgroundMemory | None,
+        cache: RepeatCache | None = None,
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
         Revealed content goes in first so that the background filler sees no pixel of the
         removed people as context; the filler copies from no instance (``avoid``) where it can.
+        What the instances not ``seen`` reveal was not completed and counts as hole; only the
+        ``shown`` hole pixels need a fill (``compose.sight``).
         """
         staged = with_revealed(image, plan, completed, layering)
         people = modal.any(axis=0)
-        hole = plan.background
+        hole = plan.background | unseen_revealed(plan, seen)
         if memory is not None:
             memory.update(image, people)
-            staged, hole = memory.recall(staged, hole, in_place=True)
-        if not hole.any():
+            staged, hole = memory.recall(staged, hole, in_place=True, shown=shown)
+        needed = hole & shown
+        if not needed.any():
             return staged
-        avoid = people if self._fill_avoids else None
+        options = {"avoid": people} if self._fill_avoids else {}
+        if self._fill_shows:
+            options["shown"] = shown
 
         def fill() -> np.ndarray:
-            if avoid is None:
-                return self.completion.fill_background(staged, hole)
-            return self.completion.fill_background(staged, hole, avoid=avoid)
+            return self.completion.fill_background(staged, hole, **options)
 
-        filled = fill() if cache is None else cache.get("background", (staged, hole, avoid), fill)
+        key = (staged, hole, *options.values())
+        filled = fill() if cache is None else cache.get("background", key, fill)
         if memory is not None:
-            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, needed)  # a later frame freeing these pixels recalls this fill
         return filled
 
 

@@ -30,6 +30,19 @@ def test_cuda_fill_equals_cpu(seed, shape, options):
     np.testing.assert_array_equal(gpu, cpu)
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_cuda_fill_of_the_shown_pixels_equals_cpu(seed):
+    rng = np.random.default_rng(seed)
+    h, w = 120, 160
+    image = (rng.random((h, w, 3)) * 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[20:100, 40:120] = True
+    shown = ~np.pad(np.ones((60, 60), bool), ((30, 30), (50, 50)))  # a ring of the hole is seen
+    cpu = _ext.compiled().patchmatch_fill(image, hole, ~hole, shown=shown)
+    gpu = patchmatch_cuda(image, hole, ~hole, shown=shown)
+    np.testing.assert_array_equal(gpu, cpu)
+
+
 def test_cuda_fill_without_source_reports_it():
     image = np.zeros((30, 30, 3), np.uint8)
     hole = np.ones((30, 30), bool)

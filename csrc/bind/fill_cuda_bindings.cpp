@@ -16,7 +16,8 @@ void register_fill_cuda(py::module_& m) {
   m.def(
       "cuda_patchmatch_fill",
       [](uintptr_t rgb, uintptr_t hole, uintptr_t source, int height, int width, int patch_size, int iterations,
-         int finest_iterations, int coarsest_side, int local_radius, uint32_t seed, int device, uintptr_t stream) {
+         int finest_iterations, int coarsest_side, int local_radius, uint32_t seed, int device, uintptr_t stream,
+         uintptr_t shown) {
         if (height < 0 || width < 0 || height > (1 << 15) || width > (1 << 15)) {
           throw py::value_error("the fill region must be 0 to 32768 pixels a side");
         }
@@ -31,13 +32,15 @@ void register_fill_cuda(py::module_& m) {
         py::gil_scoped_release release;
         return cuda::patchmatch_fill(reinterpret_cast<uint8_t*>(rgb), reinterpret_cast<const uint8_t*>(hole),
                                      reinterpret_cast<const uint8_t*>(source), height, width, options, device,
-                                     reinterpret_cast<cuda::Stream>(stream));
+                                     reinterpret_cast<cuda::Stream>(stream), reinterpret_cast<const uint8_t*>(shown));
       },
       py::arg("rgb"), py::arg("hole"), py::arg("source"), py::arg("height"), py::arg("width"), py::arg("patch_size") = 7,
       py::arg("iterations") = 6, py::arg("finest_iterations") = 0, py::arg("coarsest_side") = 40,
       py::arg("local_radius") = 8, py::arg("seed") = 0, py::arg("device") = 0, py::arg("stream") = 0,
-      "PatchMatch fill of a device (H, W, 3) uint8 image in place from device (H, W) uint8 hole / source planes; "
-      "False when no patch lies wholly in the source (the image is then unchanged).");
+      py::arg("shown") = 0,
+      "PatchMatch fill of a device (H, W, 3) uint8 image in place from device (H, W) uint8 hole / source planes "
+      "(and an optional `shown` plane: the hole pixels whose fill is seen, as the CPU fill's); False when no patch "
+      "lies wholly in the source (the image is then unchanged).");
 }
 
 }  // namespace interorder::bind

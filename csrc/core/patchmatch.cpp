@@ -126,6 +126,41 @@ void vote(LevelData& level, int r, const std::vector<int32_t>& nnf, const std::v
   }
 }
 
+// The full-size level's work cut to what the `shown` hole pixels need: their votes, and the
+// targets whose patches cover one of them (pm::covers_shown, here by separable window counts).
+void keep_shown(LevelData& level, const uint8_t* shown, int r) {
+  const int h = level.h, w = level.w;
+  std::vector<int32_t> row_count(level.size());
+  for (int y = 0; y < h; ++y) {
+    const int64_t row = static_cast<int64_t>(y) * w;
+    const auto wanted = [&](int x) { return static_cast<int32_t>(level.hole[row + x] && shown[row + x]); };
+    int32_t count = 0;
+    for (int x = 0; x < std::min(r, w); ++x) count += wanted(x);
+    for (int x = 0; x < w; ++x) {
+      if (x + r < w) count += wanted(x + r);
+      if (x - r - 1 >= 0) count -= wanted(x - r - 1);
+      row_count[row + x] = count;
+    }
+  }
+  std::vector<int32_t> window(w, 0);
+  const auto add_row = [&](int y, int sign) {
+    const int32_t* counts = row_count.data() + static_cast<int64_t>(y) * w;
+    for (int x = 0; x < w; ++x) window[x] += sign * counts[x];
+  };
+  std::vector<uint8_t> needed(level.size());
+  for (int y = 0; y < std::min(r, h); ++y) add_row(y, 1);
+  for (int y = 0; y < h; ++y) {
+    if (y + r < h) add_row(y + r, 1);
+    if (y - r - 1 >= 0) add_row(y - r - 1, -1);
+    for (int x = 0; x < w; ++x) needed[static_cast<int64_t>(y) * w + x] = window[x] > 0;
+  }
+  const auto drop = [](std::vector<int32_t>& pixels, const auto& keep) {
+    pixels.erase(std::remove_if(pixels.begin(), pixels.end(), [&](int32_t i) { return !keep(i); }), pixels.end());
+  };
+  drop(level.targets, [&](int32_t i) { return needed[i] != 0; });
+  drop(level.holes, [&](int32_t i) { return shown[i] != 0; });
+}
+
 }  // namespace
 
 int fill_levels(int h, int w, const FillOptions& options) {
@@ -137,7 +172,7 @@ int fill_levels(int h, int w, const FillOptions& options) {
 }
 
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
-                     const FillOptions& options) {
+                     const FillOptions& options, const uint8_t* shown) {
   const int r = options.patch_size / 2;
   std::vector<LevelData> levels;
   levels.emplace_back(h, w);
@@ -165,12 +200,14 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
   for (int l = top; l >= 0; --l) {
     LevelData& level = levels[l];
     const pm::Level L = level.view();
-    const int64_t count = static_cast<int64_t>(level.targets.size());
+    const int rounds = l == 0 && top > 0 ? options.finest_iterations : std::max(1, options.iterations >> (top - l));
     if (l == top) {
       peel(level);
     } else {
       upsample_colours(level, levels[l + 1]);
     }
+    if (l == 0 && rounds == 0 && shown) keep_shown(level, shown, r);
+    const int64_t count = static_cast<int64_t>(level.targets.size());
     nnf.assign(level.size(), -1);
     const uint32_t seed = options.seed, tag = static_cast<uint32_t>(l);
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(count, 8))
@@ -182,7 +219,6 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     }
     std::vector<int32_t> nnf_out(nnf);
     std::vector<uint32_t> weight(level.size(), 0);
-    const int rounds = l == 0 && top > 0 ? options.finest_iterations : std::max(1, options.iterations >> (top - l));
     const int radius = l == top ? std::max(L.w, L.h) : options.local_radius;
     if (rounds == 0) {
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(count, 150))

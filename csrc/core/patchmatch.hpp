@@ -24,7 +24,12 @@ int fill_levels(int h, int w, const FillOptions& options);
 // Fills the `hole` pixels of the (h, w, 3) uint8 C-order image `rgb` in place from patches
 // lying entirely in `source` (hole pixels never count as source). Returns false, leaving `rgb`
 // untouched, when no such patch exists.
+//
+// `shown` (an (h, w) plane, or null for all) marks the hole pixels whose fill will be seen; the
+// others (under an opaque new person) keep their input colours. With finest_iterations = 0 the
+// full-size level then scores and votes only what the shown pixels need, and they come out
+// exactly as in the whole fill: the coarser levels still solve the whole hole.
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
-                     const FillOptions& options);
+                     const FillOptions& options, const uint8_t* shown = nullptr);
 
 }  // namespace interorder

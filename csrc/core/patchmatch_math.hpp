@@ -55,22 +55,30 @@ INTERORDER_HD void downsample_pixel(const Level& fine, const Level& coarse, int 
   coarse.source[o] = static_cast<uint8_t>(source & !hole);
 }
 
-// valid and target flags of pixel (x, y) for patches of radius r.
-INTERORDER_HD void classify_pixel(const Level& L, int r, int x, int y) {
-  const int64_t o = static_cast<int64_t>(y) * L.w + x;
-  uint8_t valid = x >= r && y >= r && x + r < L.w && y + r < L.h;
-  uint8_t target = 0;
+// Calls visit(i) on the linear index of each pixel of the patch at (x, y) inside the level, row by
+// row, while it returns true.
+template <typename Visit>
+INTERORDER_HD void visit_patch(const Level& L, int r, int x, int y, Visit visit) {
   for (int dy = -r; dy <= r; ++dy) {
     const int yy = y + dy;
     if (yy < 0 || yy >= L.h) continue;
     for (int dx = -r; dx <= r; ++dx) {
       const int xx = x + dx;
-      if (xx < 0 || xx >= L.w) continue;
-      const int64_t i = static_cast<int64_t>(yy) * L.w + xx;
-      valid &= L.source[i];
-      target |= L.hole[i];
+      if (xx >= 0 && xx < L.w && !visit(static_cast<int64_t>(yy) * L.w + xx)) return;
     }
   }
+}
+
+// valid and target flags of pixel (x, y) for patches of radius r.
+INTERORDER_HD void classify_pixel(const Level& L, int r, int x, int y) {
+  const int64_t o = static_cast<int64_t>(y) * L.w + x;
+  uint8_t valid = x >= r && y >= r && x + r < L.w && y + r < L.h;
+  uint8_t target = 0;
+  visit_patch(L, r, x, y, [&](int64_t i) {
+    valid &= L.source[i];
+    target |= L.hole[i];
+    return true;
+  });
   L.valid[o] = valid;
   L.target[o] = target;
 }
@@ -239,6 +247,16 @@ INTERORDER_HD void search_pixel(const Level& L, int r, const int32_t* nnf, int32
   }
   nnf_out[o] = best;
   weight_out[o] = match_weight(L, r, best_d, x, y);
+}
+
+// Whether the patch at target (x, y) covers a hole pixel that is `shown` (one whose vote is wanted).
+INTERORDER_HD bool covers_shown(const Level& L, const uint8_t* shown, int r, int x, int y) {
+  bool found = false;
+  visit_patch(L, r, x, y, [&](int64_t i) {
+    found = L.hole[i] && shown[i];
+    return !found;
+  });
+  return found;
 }
 
 // The colour of hole pixel (x, y): the weighted mean of what every patch covering it copies there.

@@ -44,9 +44,10 @@ void crop_resize(const uint64_t* bits, const Dims& d, const int64_t* index, cons
                  int64_t size, uint8_t* out, int device, Stream stream);
 void growth_counts(const ByteStack& amodal, const ByteStack& target, const ByteStack& partner, int64_t batch,
                    int64_t h, int64_t w, int64_t* out, int device, Stream stream);
-// In place on the (h, w, 3) device image `rgb`; `hole` and `source` are (h, w) device planes.
-// Waits for the stream (the pyramid is freed on return); false when no patch lies in the source.
+// In place on the (h, w, 3) device image `rgb`; `hole`, `source` and `shown` (null: every hole
+// pixel) are (h, w) device planes, as in core/patchmatch.hpp. Waits for the stream (the pyramid
+// is freed on return); false when no patch lies in the source.
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
-                     const FillOptions& options, int device, Stream stream);
+                     const FillOptions& options, int device, Stream stream, const uint8_t* shown = nullptr);
 
 }  // namespace interorder::cuda

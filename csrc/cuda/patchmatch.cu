@@ -99,6 +99,20 @@ __global__ void start_kernel(pm::Level L, const int32_t* coarse_nnf, int coarse_
   }
 }
 
+// The full-size level cut to what the shown hole pixels need (core/patchmatch.cpp, keep_shown):
+// first the targets covering one (reading the hole flags), then the hole flags themselves.
+__global__ void shown_targets_kernel(pm::Level L, const uint8_t* shown, int r) {
+  const int64_t n = static_cast<int64_t>(L.h) * L.w;
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) {
+    if (L.target[i]) L.target[i] = pm::covers_shown(L, shown, r, px(i, L.w), py(i, L.w));
+  }
+}
+
+__global__ void shown_holes_kernel(pm::Level L, const uint8_t* shown) {
+  const int64_t n = static_cast<int64_t>(L.h) * L.w;
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) L.hole[i] = L.hole[i] && shown[i];
+}
+
 __global__ void score_kernel(pm::Level L, int r, const int32_t* nnf, uint32_t* weight) {
   const int64_t n = static_cast<int64_t>(L.h) * L.w;
   for (int64_t i = grid_start(); i < n; i += grid_stride()) {
@@ -169,7 +183,7 @@ void peel(DeviceLevel& level, const Buffer<int>& changed, cudaStream_t stream) {
 }  // namespace
 
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
-                     const FillOptions& options, int device, Stream stream_handle) {
+                     const FillOptions& options, int device, Stream stream_handle, const uint8_t* shown) {
   if (h <= 0 || w <= 0) return true;
   DeviceGuard guard(device);
   const cudaStream_t stream = as_stream(stream_handle);
@@ -203,11 +217,18 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     const pm::Level L = level.view();
     const size_t n = level.size();
     const unsigned blocks = blocks_for(n);
+    const int rounds = l == 0 && top > 0 ? options.finest_iterations : std::max(1, options.iterations >> (top - l));
     if (l == top) {
       peel(level, scratch, stream);
     } else {
       upsample_colours_kernel<<<blocks, kThreads, 0, stream>>>(L, levels[l + 1].view());
       check_launch("upsample_colours_kernel");
+    }
+    if (l == 0 && rounds == 0 && shown) {
+      shown_targets_kernel<<<blocks, kThreads, 0, stream>>>(L, shown, r);
+      check_launch("shown_targets_kernel");
+      shown_holes_kernel<<<blocks, kThreads, 0, stream>>>(L, shown);
+      check_launch("shown_holes_kernel");
     }
     Buffer<int32_t> nnf(n), nnf_out(n);
     Buffer<uint32_t> weight(n);
@@ -218,7 +239,6 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     check_launch("start_kernel");
     check(cudaMemcpyAsync(nnf_out.get(), nnf.get(), n * sizeof(int32_t), cudaMemcpyDeviceToDevice, stream),
           "cudaMemcpyAsync");
-    const int rounds = l == 0 && top > 0 ? options.finest_iterations : std::max(1, options.iterations >> (top - l));
     const int radius = l == top ? std::max(L.w, L.h) : options.local_radius;
     if (rounds == 0) {
       score_kernel<<<blocks, kThreads, 0, stream>>>(L, r, nnf.get(), weight.get());

@@ -51,6 +51,7 @@ from interorder_rt.backends import device_mnet
 from interorder_rt.backends.device_arrays import like_tensor
 from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
+from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, unseen_revealed
 from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_memory import DeviceBackgroundMemory, DeviceRepeatCache
 from interorder_rt.backends.device_pose import DevicePose
@@ -217,8 +218,10 @@ class DevicePath:
         with watch.stage("completion"):
             amodal = order.amodal | masks
             plan = dm.plan_removal(modal, amodal, order.layering, targets)
-            completed = self._complete_revealed(frame, modal, plan, stream, boxes)
-            background = self._fill_background(image, modal, order.layering, plan, completed, stream)
+            seen = revealing_in_sight(plan, people, order.layering)
+            completed = self._complete_revealed(frame, modal, plan, seen, stream, boxes)
+            shown = background_in_sight(plan, people.values())
+            background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, stream)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
@@ -231,16 +234,18 @@ class DevicePath:
             instance_ids=tuple(frame.instance_ids or ()), reassigned=reassigned,
         )
 
-    def _complete_revealed(self, frame: Frame, modal: torch.Tensor, plan: dm.DevicePlan,
+    def _complete_revealed(self, frame: Frame, modal: torch.Tensor, plan: dm.DevicePlan, seen: list[int],
                            stream: StreamState | None = None,
                            boxes: np.ndarray | None = None) -> dict[int, torch.Tensor]:
-        """Each revealing instance's image with its revealed region completed. In a still-camera
-        stream (``Engine._complete_revealed``) the instance memory, given this frame's instances
-        first, serves the regions it covers and keeps the new completions."""
-        todo = plan.needs_completion()
+        """Each ``seen`` revealing instance's image with its revealed region completed, the others'
+        as the frame's (``Engine._complete_revealed``). In a still-camera stream the instance
+        memory, given this frame's instances first, serves the regions it covers and keeps the
+        new completions."""
+        hidden = {k: frame.image for k in plan.needs_completion() if k not in seen}
+        todo = list(seen)
         instances = stream.instances if stream is not None else None
         if instances is None:
-            return self._complete_fresh(frame.image, modal, plan, todo, stream)
+            return {**hidden, **self._complete_fresh(frame.image, modal, plan, todo, stream)}
         ids = frame.instance_ids
         held = None if boxes is None else [tuple(map(int, b)) for b in boxes]
         instances.update(frame.image, modal, ids, skip=frame.targets, boxes=held)
@@ -248,7 +253,7 @@ class DevicePath:
         fresh = self._complete_fresh(frame.image, modal, plan, [k for k in todo if recalled[k] is None], stream)
         for k, layer in fresh.items():
             instances.remember(ids[k], layer, plan.revealed[k])
-        return {k: recalled[k] if recalled[k] is not None else fresh[k] for k in todo}
+        return {**hidden, **{k: recalled[k] if recalled[k] is not None else fresh[k] for k in todo}}
 
     def _complete_fresh(self, image: torch.Tensor, modal: torch.Tensor, plan: dm.DevicePlan, todo: list[int],
                         stream: StreamState | None) -> dict[int, torch.Tensor]:
@@ -275,34 +280,41 @@ class DevicePath:
         return {k: _on_host(completion.complete, image, v, a) for k, v, a in zip(todo, visible, amodal)}
 
     def _fill_background(self, image: torch.Tensor, modal: torch.Tensor, layering: np.ndarray, plan: dm.DevicePlan,
-                         completed: dict[int, torch.Tensor], stream: StreamState | None = None) -> torch.Tensor:
+                         completed: dict[int, torch.Tensor], seen: list[int], shown: torch.Tensor,
+                         stream: StreamState | None = None) -> torch.Tensor:
         """``Engine._fill_background`` on the device: the revealed instance content in place, then
         (in a stream with a memory) what earlier frames showed of the freed background, then the
-        filler's synthesis of the rest, kept for the memory to reuse."""
-        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in completed]
+        filler's synthesis of the rest in sight (``shown``), kept for the memory to reuse."""
+        revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in seen]
         staged = paint(image, revealed)[0] if revealed else image
         people = modal.any(dim=0)
-        hole = plan.background
+        hole = plan.background | unseen_revealed(plan, seen)
         memory = stream.memory if stream is not None else None
         if memory is not None:
             memory.update(image, people)
-            staged, hole = memory.recall(staged, hole, in_place=bool(revealed))  # painted: staged is a copy
-        if plan.box is None or not bool(hole.any()):
+            # painted: staged is a copy
+            staged, hole = memory.recall(staged, hole, in_place=bool(revealed), shown=shown)
+        needed = hole & shown
+        if plan.box is None or not bool(needed.any()):
             return staged
         avoid = people if self.engine._fill_avoids else None
-        filled = _cached(stream, "background", (staged, hole, avoid), lambda: self._fill(staged, hole, avoid))
+        filled = _cached(stream, "background", (staged, hole, avoid, shown),
+                         lambda: self._fill(staged, hole, avoid, shown))
         if memory is not None:
-            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, needed)  # a later frame freeing these pixels recalls this fill
         return filled
 
-    def _fill(self, staged: torch.Tensor, hole: torch.Tensor, avoid: torch.Tensor | None) -> torch.Tensor:
-        """The completion stage's fill of the background ``hole``, copying from no ``avoid`` pixel."""
+    def _fill(self, staged: torch.Tensor, hole: torch.Tensor, avoid: torch.Tensor | None,
+              shown: torch.Tensor) -> torch.Tensor:
+        """The completion stage's fill of the background ``hole`` (its ``shown`` pixels at least),
+        copying from no ``avoid`` pixel."""
         completion = self.engine.completion
         if getattr(completion, "background", None) == "exemplar" and hasattr(completion, "exemplar"):
-            return exemplar_fill_tensor(staged, hole, avoid=avoid, options=completion.exemplar)
-        if avoid is None:
-            return _on_host(completion.fill_background, staged, hole)
-        return _on_host(completion.fill_background, staged, hole, avoid)
+            return exemplar_fill_tensor(staged, hole, avoid=avoid, options=completion.exemplar, shown=shown)
+        options = {"avoid": avoid.cpu().numpy()} if avoid is not None else {}
+        if self.engine._fill_shows:
+            options["shown"] = shown.cpu().numpy()
+        return _on_host(completion.fill_background, staged, hole, **options)
 
     def _unchanged(self, frame: Frame, watch: Any) -> TransferResult:
         """A frame with no instances: its image (a copy), nothing recovered or painted."""

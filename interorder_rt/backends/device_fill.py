@@ -21,13 +21,14 @@ from interorder_rt.compose.exemplar import PATCH_SIZES, TELEA_RADIUS, ExemplarOp
 
 def exemplar_fill_tensor(
     image: torch.Tensor, hole: torch.Tensor, *, source: torch.Tensor | None = None, avoid: torch.Tensor | None = None,
-    options: ExemplarOptions = ExemplarOptions(),
+    options: ExemplarOptions = ExemplarOptions(), shown: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``image`` (H, W, 3) uint8 with its ``hole`` (H, W) bool filled from patches of ``source``
-    pixels (default: those not in ``avoid``), on the image's device; other pixels unchanged."""
+    pixels (default: those not in ``avoid``), on the image's device; other pixels unchanged.
+    ``shown``: the hole pixels whose fill is seen, as for the host fill."""
     out = image.clone()
     tight = tensor_box(hole)
-    if tight is None:
+    if tight is None or (shown is not None and not bool((hole & shown).any())):
         return out
     h, w = hole.shape
     boxes = [padded(tight, options.context, options.min_context, h, w), (0, 0, w, h)]
@@ -36,11 +37,12 @@ def exemplar_fill_tensor(
         region = hole[y0:y1, x0:x1].contiguous()
         allowed = source_in(source, avoid, region, box).contiguous()
         patch = image[y0:y1, x0:x1].contiguous().clone()
+        seen = None if shown is None else shown[y0:y1, x0:x1].contiguous()
         for size in PATCH_SIZES:
             if device_kernels.patchmatch_fill(
                 patch, region, allowed, patch_size=size, iterations=options.iterations,
                 finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * size),
-                local_radius=options.local_radius, seed=options.seed,
+                local_radius=options.local_radius, seed=options.seed, shown=seen,
             ):
                 out[y0:y1, x0:x1] = torch.where(region[..., None], patch, out[y0:y1, x0:x1])
                 return out

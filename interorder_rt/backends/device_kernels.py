@@ -86,16 +86,19 @@ def paint_layers(
 
 
 def patchmatch_fill(rgb: torch.Tensor, hole: torch.Tensor, source: torch.Tensor, *, patch_size: int, iterations: int,
-                    finest_iterations: int, coarsest_side: int, local_radius: int, seed: int) -> bool:
+                    finest_iterations: int, coarsest_side: int, local_radius: int, seed: int,
+                    shown: torch.Tensor | None = None) -> bool:
     """PatchMatch fill of ``rgb`` (h, w, 3) uint8 in place from bool ``hole`` / ``source`` planes
-    (``_C.patchmatch_fill``); False, ``rgb`` unchanged, when no patch lies wholly in the source."""
+    and the optional ``shown`` one (``_C.patchmatch_fill``); False, ``rgb`` unchanged, when no
+    patch lies wholly in the source."""
     options = dict(patch_size=patch_size, iterations=iterations, finest_iterations=finest_iterations,
                    coarsest_side=coarsest_side, local_radius=local_radius, seed=seed)
     if not _cuda(rgb):
         core = _ext.compiled()
         if core is None:
             return False
-        filled = core.patchmatch_fill(rgb.numpy(), hole.numpy(), source.numpy(), **options)
+        filled = core.patchmatch_fill(rgb.numpy(), hole.numpy(), source.numpy(), **options,
+                                      shown=None if shown is None else shown.numpy())
         if filled is None:
             return False
         rgb.copy_(torch.from_numpy(filled))
@@ -104,7 +107,7 @@ def patchmatch_fill(rgb: torch.Tensor, hole: torch.Tensor, source: torch.Tensor,
     h, w = hole.shape
     device, stream = _stream(rgb)
     return bool(core.cuda_patchmatch_fill(_ptr(rgb), _ptr(hole), _ptr(source), int(h), int(w), **options,
-                                          device=device, stream=stream))
+                                          device=device, stream=stream, shown=0 if shown is None else _ptr(shown)))
 
 
 def telea_inpaint(rgb: torch.Tensor, unknown: torch.Tensor) -> torch.Tensor:

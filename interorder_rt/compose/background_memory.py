@@ -71,9 +71,12 @@ class BackgroundMemory:
             self._cut(image.shape[:2])
         self._record(image, background)
 
-    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False,
+               shown: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
-        ``in_place`` writes into ``image`` itself instead of a copy."""
+        ``in_place`` writes into ``image`` itself instead of a copy. ``shown`` (default: all)
+        marks the hole pixels the output shows: the kept synthesis is reused while it covers
+        those of the never-seen rest (``compose.sight``)."""
         arrays = self.arrays
         if self.canvas is None or not hole.any():
             return image, hole
@@ -83,7 +86,7 @@ class BackgroundMemory:
         rest = arrays.copy(hole)
         rest[y0:y1, x0:x1] &= ~fill
         synthesis = self._synthesis
-        if synthesis is not None and not arrays.covers(rest, *synthesis[:2]):
+        if synthesis is not None and not arrays.covers(rest if shown is None else rest & shown, *synthesis[:2]):
             synthesis = None
         if synthesis is None and not fill.any():
             return image, hole

@@ -59,7 +59,8 @@ def padded(box: tuple[int, int, int, int], context: float, min_context: int, hei
     return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
 
 
-def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions) -> np.ndarray | None:
+def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions,
+                shown: np.ndarray | None) -> np.ndarray | None:
     core = _ext.compiled()
     if core is None:
         return None
@@ -67,7 +68,7 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options
         out = core.patchmatch_fill(
             image, hole, source, patch_size=patch, iterations=options.iterations,
             finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * patch),
-            local_radius=options.local_radius, seed=options.seed,
+            local_radius=options.local_radius, seed=options.seed, shown=shown,
         )
         if out is not None:
             return out
@@ -76,23 +77,28 @@ def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options
 
 def exemplar_fill(
     image: np.ndarray, hole: np.ndarray, *, source: np.ndarray | None = None, avoid: np.ndarray | None = None,
-    options: ExemplarOptions = ExemplarOptions(),
+    options: ExemplarOptions = ExemplarOptions(), shown: np.ndarray | None = None,
 ) -> np.ndarray:
     """``image`` with its ``hole`` pixels synthesised from patches of the same image; others unchanged.
 
     ``image`` (H, W, 3) uint8; ``hole`` (H, W) bool. Patches come from ``source`` pixels (default:
     every pixel not in ``avoid``); hole pixels never serve. Without the compiled core, or with no
     usable source at all, OpenCV Telea fills the hole from the source pixels around it.
+    ``shown`` (H, W) bool, when given, marks the hole pixels whose fill will be seen (not under an
+    opaque new person): PatchMatch still solves the whole hole at its coarse levels, so those
+    pixels come out as without it, but the full-size level votes only them and the other hole
+    pixels may keep their colours.
     """
     out = image.copy()
-    if not hole.any():
+    if not hole.any() or (shown is not None and not (hole & shown).any()):
         return out
     h, w = hole.shape
     boxes = [padded_box(hole, options.context, options.min_context), (0, 0, w, h)]
     for x0, y0, x1, y1 in boxes:
         region = np.ascontiguousarray(hole[y0:y1, x0:x1])
         allowed = source_in(source, avoid, region, (x0, y0, x1, y1))
-        filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options)
+        seen = None if shown is None else np.ascontiguousarray(shown[y0:y1, x0:x1])
+        filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options, seen)
         if filled is not None:
             copy_masked(out[y0:y1, x0:x1], filled, region)
             return out
@@ -121,21 +127,23 @@ def source_in(source: Any, avoid: Any, region: Any, box: tuple[int, int, int, in
 
 def patchmatch_cuda(
     image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions = ExemplarOptions(),
-    patch_size: int = PATCH_SIZES[0], device: int = 0,
+    patch_size: int = PATCH_SIZES[0], device: int = 0, shown: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """The compiled core's CUDA PatchMatch on host arrays (copied to ``device`` and back): the
     same pixels as the CPU kernel (``_C.patchmatch_fill``), or None when no patch fits the source.
     RuntimeError when no CUDA kernels or GPU are usable."""
     core = _ext.require_cuda()
     h, w = hole.shape
+    planes = [image, hole, source] + ([] if shown is None else [shown])
     buffers = []
-    for array, typestr in ((image, "|u1"), (hole.astype(np.uint8), "|u1"), (source.astype(np.uint8), "|u1")):
-        buffer = core.DeviceBuffer(list(array.shape), typestr, device)
-        buffer.copy_from(np.ascontiguousarray(array))
+    for array in planes:
+        buffer = core.DeviceBuffer(list(array.shape), "|u1", device)
+        buffer.copy_from(np.ascontiguousarray(array, dtype=np.uint8))
         buffers.append(buffer)
     filled = core.cuda_patchmatch_fill(
         buffers[0].ptr, buffers[1].ptr, buffers[2].ptr, h, w, patch_size=patch_size, iterations=options.iterations,
         finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * patch_size),
         local_radius=options.local_radius, seed=options.seed, device=device,
+        shown=0 if shown is None else buffers[3].ptr,
     )
     return buffers[0].to_numpy() if filled else None

@@ -1,0 +1,70 @@
+"""What of a removed person's hole stays in sight once the new people are painted over it.
+
+Every instance that a removal reveals is painted before the replaced person's slot
+(``compose.plan_removal``), and the background before all. So where a new person's layer covers a
+pixel wholly (alpha 255, or its mask when it has no alpha), nothing painted under it shows, and
+its fill is never seen. The engine fills only what stays in sight: the output is the same,
+pixel for pixel, and the fill's cost follows what changed in the picture. The functions take
+NumPy arrays or torch tensors alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.painter import Layer
+from interorder_rt.compose.removal import layer_ranks
+
+
+def covered(people: Iterable[Layer], box: Box, like: Any) -> Any:
+    """``like[y0:y1, x0:x1]``-shaped bool: the pixels of ``box`` that a layer of ``people`` paints over wholly."""
+    x0, y0, x1, y1 = box
+    out = like[y0:y1, x0:x1] & False
+    for layer in people:
+        lx0, ly0, lx1, ly1 = layer.box or (x0, y0, x1, y1)
+        cx0, cy0, cx1, cy1 = max(lx0, x0), max(ly0, y0), min(lx1, x1), min(ly1, y1)
+        if cx1 <= cx0 or cy1 <= cy0:
+            continue
+        window = (slice(cy0, cy1), slice(cx0, cx1))
+        opaque = layer.mask[window] if layer.alpha is None else layer.alpha[window] == 255
+        out[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] |= opaque
+    return out
+
+
+def background_in_sight(plan: Any, people: Iterable[Layer]) -> Any:
+    """(H, W) bool: the pixels of ``plan.background`` (a ``RemovalPlan``'s, or the device
+    path's) that no new person covers wholly."""
+    shown = plan.background & True  # a copy, NumPy or torch
+    if plan.box is not None:
+        x0, y0, x1, y1 = plan.box
+        shown[y0:y1, x0:x1] &= ~covered(people, plan.box, shown)
+    return shown
+
+
+def revealing_in_sight(plan: Any, people: Mapping[int, Layer], layering: Sequence[int]) -> list[int]:
+    """The instances of ``plan.needs_completion()`` of which some revealed pixel stays in sight
+    (not covered wholly by a new person painted after it), in index order."""
+    todo = plan.needs_completion()
+    if not todo:
+        return []
+    rank = layer_ranks(layering, len(layering))
+    x0, y0, x1, y1 = plan.box
+    seen = []
+    for k in todo:
+        later = [layer for t, layer in people.items() if rank[t] > rank[k]]
+        revealed = plan.revealed[k, y0:y1, x0:x1]
+        if bool((revealed & ~covered(later, plan.box, plan.revealed[k])).any()):
+            seen.append(k)
+    return seen
+
+
+def unseen_revealed(plan: Any, seen: Sequence[int]) -> Any:
+    """(H, W) bool: the revealed pixels of the instances not in ``seen`` (all under new people).
+    Their content is never completed, so a background fill must treat them as unknown."""
+    unseen = [k for k in plan.needs_completion() if k not in set(seen)]
+    out = plan.background & False
+    if unseen:
+        x0, y0, x1, y1 = plan.box
+        out[y0:y1, x0:x1] = plan.revealed[unseen, y0:y1, x0:x1].any(0)
+    return out
