@@ -114,16 +114,22 @@ INTERORDER_HD float difference(bool next_known, bool prev_known, float central_s
 // OpenCV's image gradient at the known pixel (k, l), channel c, from the neighbours that are
 // not inside (`right`, `left`, `down`, `up`). OpenCV reads the rows and columns next to the
 // image's edge one pixel inwards and doubles its central difference; both are kept.
+// The gradient at the channel byte `q` of a pixel one or more pixels from every edge (rows
+// `stride` bytes apart): image_gradient's common case.
+INTERORDER_HD void inner_gradient(const uint8_t* q, int64_t stride, bool right, bool left, bool down, bool up,
+                                  float* gx, float* gy) {
+  const int e = q[3], wst = q[-3], s = q[stride], n = q[-stride], mid = q[0];
+  *gx = right ? (left ? static_cast<float>(e - wst) * 2.0f : static_cast<float>(e - mid))
+              : (left ? static_cast<float>(mid - wst) : 0.0f);
+  *gy = down ? (up ? static_cast<float>(s - n) * 2.0f : static_cast<float>(s - mid))
+             : (up ? static_cast<float>(mid - n) : 0.0f);
+}
+
 INTERORDER_HD void image_gradient(const Planes& p, int k, int l, int c, bool right, bool left, bool down, bool up,
                                   float* gx, float* gy) {
   if (k > 0 && l > 0 && k < p.h - 1 && l < p.w - 1) {  // the common case: no edge to mind
     const uint8_t* q = p.rgb + (static_cast<int64_t>(k) * p.w + l) * 3 + c;
-    const int64_t stride = static_cast<int64_t>(p.w) * 3;
-    const int e = q[3], wst = q[-3], s = q[stride], n = q[-stride], mid = q[0];
-    *gx = right ? (left ? static_cast<float>(e - wst) * 2.0f : static_cast<float>(e - mid))
-                : (left ? static_cast<float>(mid - wst) : 0.0f);
-    *gy = down ? (up ? static_cast<float>(s - n) * 2.0f : static_cast<float>(s - mid))
-               : (up ? static_cast<float>(mid - n) : 0.0f);
+    inner_gradient(q, static_cast<int64_t>(p.w) * 3, right, left, down, up, gx, gy);
     return;
   }
   const int row = k + (k == 0), col = l + (l == 0);
@@ -148,6 +154,36 @@ INTERORDER_HD float inverse_cube(int ry, int rx) {
   return static_cast<float>(1.0 / (length2 * sqrt(static_cast<double>(length2))));
 }
 
+// Adds the known pixel (k, l), offset (ry, rx) from the pixel being painted, to its estimate with
+// `weight`: colour, and the gradient term. `Interior`: (k, l) is at least one pixel from every
+// image edge, so neighbours are read without bounds checks (the same bytes: the common case).
+template <bool Interior>
+INTERORDER_HD void add_known(const Planes& p, int k, int l, float ry, float rx, float weight, float* ia, float* jx,
+                             float* jy, float* s) {
+  const int64_t i = static_cast<int64_t>(k) * p.w + l;
+  bool kr, kl, kd, ku;
+  if (Interior) {
+    const uint8_t* f = p.flags + i;
+    kr = f[1] != kInside, kl = f[-1] != kInside, kd = f[p.w] != kInside, ku = f[-p.w] != kInside;
+  } else {
+    kr = p.flag(k, l + 1) != kInside, kl = p.flag(k, l - 1) != kInside;
+    kd = p.flag(k + 1, l) != kInside, ku = p.flag(k - 1, l) != kInside;
+  }
+  const uint8_t* here = p.rgb + i * 3;
+  for (int c = 0; c < 3; ++c) {
+    float gx, gy;
+    if (Interior) {
+      inner_gradient(here + c, static_cast<int64_t>(p.w) * 3, kr, kl, kd, ku, &gx, &gy);
+    } else {
+      image_gradient(p, k, l, c, kr, kl, kd, ku, &gx, &gy);
+    }
+    ia[c] += weight * static_cast<float>(here[c]);
+    jx[c] -= weight * (gx * rx);
+    jy[c] -= weight * (gy * ry);
+    s[c] += weight;
+  }
+}
+
 // The colour of the newly reached pixel (y, x): OpenCV's weighted first-order estimate.
 // `dst` holds inverse_cube of each offset of the (2 radius + 1)^2 window, row by row.
 INTERORDER_HD void paint(const Planes& p, int y, int x, int radius, const float* dst) {
@@ -158,10 +194,13 @@ INTERORDER_HD void paint(const Planes& p, int y, int x, int radius, const float*
   const float gty = difference(down, up, 0.5f, [&](int d) { return d == 0 ? ty : p.t(y + d, x); });
   float ia[3] = {0, 0, 0}, jx[3] = {0, 0, 0}, jy[3] = {0, 0, 0}, s[3] = {1.0e-20f, 1.0e-20f, 1.0e-20f};
   const int side = 2 * radius + 1;
+  const bool interior = y - radius > 0 && x - radius > 0 && y + radius < p.h - 1 && x + radius < p.w - 1;
   for (int k = y - radius; k <= y + radius; ++k) {
     if (k < 0 || k >= p.h) continue;
-    for (int l = x - radius; l <= x + radius; ++l) {
-      if (l < 0 || l >= p.w || (l - x) * (l - x) + (k - y) * (k - y) > radius * radius) continue;
+    int span = 0;  // the disc's half-width on this row: |l - x| <= span
+    while ((span + 1) * (span + 1) + (k - y) * (k - y) <= radius * radius) ++span;
+    const int l1 = x + span < p.w - 1 ? x + span : p.w - 1;
+    for (int l = x - span < 0 ? 0 : x - span; l <= l1; ++l) {
       const int i = k * p.w + l;
       if (p.flags[i] == kInside) continue;
       const float ry = static_cast<float>(y - k), rx = static_cast<float>(x - l);
@@ -169,16 +208,10 @@ INTERORDER_HD void paint(const Planes& p, int y, int x, int radius, const float*
       float dir = rx * gtx + ry * gty;
       if (fabs(dir) <= 0.01) dir = 0.000001f;
       const float weight = fabsf(dst[(k - y + radius) * side + (l - x + radius)] * lev * dir);
-      const bool kr = p.flag(k, l + 1) != kInside, kl = p.flag(k, l - 1) != kInside;
-      const bool kd = p.flag(k + 1, l) != kInside, ku = p.flag(k - 1, l) != kInside;
-      const uint8_t* here = p.rgb + static_cast<int64_t>(i) * 3;
-      for (int c = 0; c < 3; ++c) {
-        float gx, gy;
-        image_gradient(p, k, l, c, kr, kl, kd, ku, &gx, &gy);
-        ia[c] += weight * static_cast<float>(here[c]);
-        jx[c] -= weight * (gx * rx);
-        jy[c] -= weight * (gy * ry);
-        s[c] += weight;
+      if (interior) {
+        add_known<true>(p, k, l, ry, rx, weight, ia, jx, jy, s);
+      } else {
+        add_known<false>(p, k, l, ry, rx, weight, ia, jx, jy, s);
       }
     }
   }
