@@ -1,8 +1,9 @@
 """Content completion: the hidden part of an occluded instance, or a freed background hole.
 
-Two fillers, chosen per job (``ContentCompletion(background=..., instance=...)``): MNet,
-described below, and the exemplar fill (``interorder_rt.compose.exemplar``: PatchMatch in the
-compiled core, patches copied from the same frame). ``ENGINE_FILLERS`` is what ``Engine`` uses by
+Three fillers, chosen per job (``ContentCompletion(background=..., instance=...)``): MNet,
+described below, the exemplar fill (``interorder_rt.compose.exemplar``: PatchMatch in the
+compiled core, patches copied from the same frame), and OpenCV Telea alone (the classical fill
+MNet starts from: the fastest). ``ENGINE_FILLERS`` is what ``Engine`` uses by
 default, chosen by ``interorder eval removal`` and ``interorder eval completion`` (README).
 
 For MNet both jobs share one geometry. A square box around the region of interest is cut from the frame
@@ -40,7 +41,7 @@ MIN_CONTEXT = 8  # pixels of context around a background hole, at least
 TELEA_RADIUS = 3  # neighbourhood radius of the classical fill, in pixels
 FILL_BAND = 8  # pixels around a hole, beyond the Telea radius, that its full-resolution fill reads (eval completion)
 INSTANCE_FILL_BAND = 2  # the same under MNet's correction, where the crop's coarse fill stands in beyond it (eval completion)
-FILLERS = ("exemplar", "mnet")
+FILLERS = ("exemplar", "mnet", "telea")
 # The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
 # (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
 ENGINE_FILLERS = {"background": "exemplar", "instance": "mnet"}
@@ -134,6 +135,25 @@ def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = c
         todo = todo & near
     patch[window] = inpaint(np.ascontiguousarray(patch[window]), todo, method)
     return patch
+
+
+def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray, method: int = cv2.INPAINT_TELEA,
+                     out: np.ndarray | None = None) -> np.ndarray:
+    """OpenCV inpainting (Telea by default) of an instance's hidden part from its own visible pixels only.
+
+    Inside the box MNet crops, every pixel that is not the instance's is unknown, so colours
+    spread from the instance alone (not from occluders or the background). With Telea this is
+    exactly the full-resolution fill MNet starts from and corrects. Written into ``out`` (a copy
+    of ``image``) when given.
+    """
+    out = image.copy() if out is None else out
+    hole = amodal & ~visible
+    if not hole.any():
+        return out
+    box = square_box(amodal | visible, INSTANCE_MARGIN)
+    x0, y0, x1, y1 = box.inside(*hole.shape)
+    copy_masked(out[y0:y1, x0:x1], box_fill(image, visible, box, method, hole=hole), hole[y0:y1, x0:x1])
+    return out
 
 
 def fill_window(hole: np.ndarray, unknown: np.ndarray) -> tuple[int, int, int, int]:
@@ -270,8 +290,9 @@ class ContentCompletion:
     """Completion stage: ``complete`` an occluded instance, ``fill_background`` under a removed one.
 
     ``background`` and ``instance`` choose the filler of each job: ``"exemplar"`` (PatchMatch,
-    ``exemplar`` sets its :class:`ExemplarOptions`) or ``"mnet"``. MNet's weights load only when
-    a job uses it. ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``)
+    ``exemplar`` sets its :class:`ExemplarOptions`), ``"mnet"``, or ``"telea"`` (OpenCV Telea
+    alone; an instance's from its own visible pixels, :func:`inpaint_instance`). MNet's weights
+    load only when a job uses it. ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``)
     chooses what runs the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken
     (None while no job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by
     ``interorder export``. ``threads`` sets the net's CPU threads (None: ONNX Runtime
@@ -343,6 +364,9 @@ class ContentCompletion:
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
+        if self.instance == "telea":  # one instance a worker thread (OpenCV and the core release the GIL)
+            list(_workers().map(lambda n: inpaint_instance(image, visible[n], amodal[n], out=out[n]), todo))
+            return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
         # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
         # while the net runs.
@@ -378,6 +402,8 @@ class ContentCompletion:
             return image.copy()
         if self.background == "exemplar":
             return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar, shown=shown)
+        if self.background == "telea":
+            return inpaint(image, hole)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
         base = box_fill(image, ~hole, box, hole=hole)

@@ -33,6 +33,7 @@ from interorder_rt.compose import (
     give_to_front,
     grow_targets,
     merge_layering,
+    listed_boxes,
     mask_boxes,
     merge_transfer,
     overlapping_pairs,
@@ -42,7 +43,8 @@ from interorder_rt.compose import (
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
-from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, unseen_revealed
+from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, with_unseen, within
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
@@ -186,11 +188,14 @@ class Engine:
             return _like_input(_unchanged(frame, watch), given)
         with self._on_stream():
             with watch.stage("order"):
+                boxes = None
                 if order is None:
-                    order = self._layered_for_merge(self._recover_order(frame, _device_maskset(given.masks)), frame)
+                    maskset = _device_maskset(given.masks) or MaskSet(frame.masks)
+                    order = self._layered_for_merge(self._recover_order(frame, maskset), frame)
+                    boxes = listed_boxes(maskset.boxes())
                 else:
                     order = _check_order(order, frame.masks)
-            return _like_input(self._merge(frame, order, watch), given)
+            return _like_input(self._merge(frame, order, watch, boxes=boxes), given)
 
     def stream(
         self, frames: Iterable[Frame | dict | FrameInput], *, alpha: float = 0.3, margin: float = 2e-4,
@@ -278,7 +283,7 @@ class Engine:
                 area = frame.image.shape[0] * frame.image.shape[1]
                 order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
                 order = self._layered_for_merge(order, frame)
-            return _like_input(self._merge(frame, order, watch, memory, cache), given)
+            return _like_input(self._merge(frame, order, watch, memory, cache, listed_boxes(maskset.boxes())), given)
 
     def _device_stream(self, smoother: OrderSmoother, tracker: InstanceTracker, follower: TargetFollower | None,
                        reuse: OrderReuse | None, memory: str | None) -> Any:
@@ -333,16 +338,19 @@ class Engine:
 
     def _merge(
         self, frame: Frame, order: OrderResult, watch: _Stopwatch, memory: BackgroundMemory | None = None,
-        cache: RepeatCache | None = None,
+        cache: RepeatCache | None = None, boxes: list[Box | None] | None = None,
     ) -> TransferResult:
         """Pose, completion and painting of one checked frame under a known order (timed).
 
         ``memory`` (in a stream) fills what earlier frames showed of the freed background first;
         ``cache`` (in a stream) reuses fills whose inputs repeat exactly (``compose.RepeatCache``).
+        ``boxes``: the masks' tight boxes when known (``compose.mask_boxes``).
         """
         image, targets = frame.image, frame.targets
         size = image.shape[:2]
-        boxes = mask_boxes(frame.masks)  # each holds the mask's pixels after give_to_front and grow_targets too
+        if boxes is None:
+            boxes = mask_boxes(frame.masks)
+        # each box holds its mask's pixels after give_to_front and grow_targets too
         owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
         modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
@@ -430,11 +438,11 @@ class Engine:
         """
         staged = with_revealed(image, plan, completed, layering)
         people = modal.any(axis=0)
-        hole = plan.background | unseen_revealed(plan, seen)
+        hole = with_unseen(plan.background, plan, seen)
         if memory is not None:
             memory.update(image, people)
             staged, hole = memory.recall(staged, hole, in_place=True, shown=shown)
-        needed = hole & shown
+        needed = within(hole, shown, plan.box)
         if not needed.any():
             return staged
         options = {"avoid": people} if self._fill_avoids else {}

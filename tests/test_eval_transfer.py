@@ -81,3 +81,10 @@ def test_the_pose_stage_of_the_transfer_evaluation_is_chosen_by_name():
     assert isinstance(pose_stage("mesh"), MeshWarp) and isinstance(pose_stage("part"), PartWarp)
     with pytest.raises(ValueError, match="pose stage"):
         pose_stage("global")
+
+
+def test_the_transfer_evaluation_offers_every_instance_filler_of_the_completion_stage():
+    from interorder_rt.completion import FILLERS
+    from interorder_rt.eval.transfer import INSTANCE_FILLERS
+
+    assert sorted(INSTANCE_FILLERS) == sorted(FILLERS)

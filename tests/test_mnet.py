@@ -6,12 +6,13 @@ import argparse
 import csv
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from interorder_rt.cli.eval_completion import register_cli
-from interorder_rt.completion import DEFAULT_WEIGHTS, ContentCompletion
+from interorder_rt.completion import DEFAULT_WEIGHTS, ContentCompletion, inpaint
 from interorder_rt.eval.completion import (
     background_cases, evaluate_completion, inpaint_instance, without_instance)
 from interorder_rt.models.mnet import MNet, MNetConfig
@@ -161,8 +162,6 @@ def test_scene_without_an_instance_shows_background_where_it_was_freed(scene):
 
 
 def test_opencv_baseline_fills_only_the_hidden_part(scene):
-    import cv2
-
     inst = _occluded(scene)
     out = inpaint_instance(scene.image, inst.modal, inst.amodal, cv2.INPAINT_TELEA)
     hole = inst.amodal & ~inst.modal
@@ -251,3 +250,19 @@ def test_config_rejects_bad_options():
         TrainConfig(background_share=1.5)
     with pytest.raises(ValueError, match="batch_size"):
         dataclasses.replace(TrainConfig(), batch_size=0)
+
+
+def test_the_telea_instance_filler_is_the_classical_fill_mnet_corrects():
+    from interorder_rt.completion import ContentCompletion
+
+    scene = generate_scene(4, height=128, width=128)
+    cases = [(inst.modal, inst.amodal) for inst in scene.instances if (inst.amodal & ~inst.modal).any()]
+    assert cases
+    visible, amodal = np.array([v for v, _ in cases]), np.array([a for _, a in cases])
+    telea = ContentCompletion(instance="telea", background="telea")
+    assert telea.net is None  # no MNet weights loaded
+    out = telea.complete_many(scene.image, visible, amodal)
+    for n, (v, a) in enumerate(cases):
+        np.testing.assert_array_equal(out[n], inpaint_instance(scene.image, v, a, cv2.INPAINT_TELEA))
+    hole = scene.instances[0].modal
+    np.testing.assert_array_equal(telea.fill_background(scene.image, hole), inpaint(scene.image, hole))

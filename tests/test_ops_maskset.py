@@ -213,3 +213,13 @@ def test_reference_fallback_has_the_same_api(monkeypatch):
     np.testing.assert_array_equal(fallback.crops([1], [[0, 0, 30, 30]], 9), compiled.crops([1], [[0, 0, 30, 30]], 9))
     a, t, p = masks[:3], masks[1:4], masks[2:5]
     np.testing.assert_array_equal(growth_counts(a, t, p), ref.growth_counts(a, t, p))
+
+
+def test_the_packed_boxes_listed_equal_the_engines_mask_boxes():
+    from interorder_rt.compose import listed_boxes, mask_boxes
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        masks = rng.random((4, 37, 70)) < rng.random() * 0.02
+        masks[rng.integers(4)] = False  # an empty mask has no box
+        assert listed_boxes(MaskSet(masks).boxes()) == mask_boxes(masks)

@@ -51,7 +51,7 @@ from interorder_rt.backends import device_mnet
 from interorder_rt.backends.device_arrays import like_tensor
 from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
-from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, unseen_revealed
+from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, with_unseen, within
 from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_memory import DeviceBackgroundMemory, DeviceRepeatCache
 from interorder_rt.backends.device_pose import DevicePose
@@ -288,13 +288,13 @@ class DevicePath:
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in seen]
         staged = paint(image, revealed)[0] if revealed else image
         people = modal.any(dim=0)
-        hole = plan.background | unseen_revealed(plan, seen)
+        hole = with_unseen(plan.background, plan, seen)
         memory = stream.memory if stream is not None else None
         if memory is not None:
             memory.update(image, people)
             # painted: staged is a copy
             staged, hole = memory.recall(staged, hole, in_place=bool(revealed), shown=shown)
-        needed = hole & shown
+        needed = within(hole, shown, plan.box)
         if plan.box is None or not bool(needed.any()):
             return staged
         avoid = people if self.engine._fill_avoids else None

@@ -28,16 +28,18 @@ def exemplar_fill_tensor(
     ``shown``: the hole pixels whose fill is seen, as for the host fill."""
     out = image.clone()
     tight = tensor_box(hole)
-    if tight is None or (shown is not None and not bool((hole & shown).any())):
+    if tight is None:
         return out
     h, w = hole.shape
     boxes = [padded(tight, options.context, options.min_context, h, w), (0, 0, w, h)]
     for box in boxes:
         x0, y0, x1, y1 = box
         region = hole[y0:y1, x0:x1].contiguous()
+        seen = None if shown is None else shown[y0:y1, x0:x1].contiguous()
+        if seen is not None and not bool((region & seen).any()):
+            return out  # nothing of the hole in sight
         allowed = source_in(source, avoid, region, box).contiguous()
         patch = image[y0:y1, x0:x1].contiguous().clone()
-        seen = None if shown is None else shown[y0:y1, x0:x1].contiguous()
         for size in PATCH_SIZES:
             if device_kernels.patchmatch_fill(
                 patch, region, allowed, patch_size=size, iterations=options.iterations,

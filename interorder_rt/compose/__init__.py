@@ -2,7 +2,7 @@
 and a temporally stable order for streams."""
 
 from interorder_rt.compose.background_memory import BackgroundMemory
-from interorder_rt.compose.boxes import mask_boxes
+from interorder_rt.compose.boxes import listed_boxes, mask_boxes
 from interorder_rt.compose.instance_memory import InstanceMemory
 from interorder_rt.compose.joints import joint_occluders, with_joint_evidence
 from interorder_rt.compose.layering import merge_layering, trusted_edges
@@ -35,6 +35,7 @@ __all__ = [
     "grow_targets",
     "layer_ranks",
     "margin_pixels",
+    "listed_boxes",
     "mask_boxes",
     "merge_layering",
     "merge_transfer",

@@ -24,6 +24,12 @@ def mask_boxes(masks: np.ndarray) -> list[Box | None]:
     return [mask_box(plane) for plane in masks]
 
 
+def listed_boxes(boxes: np.ndarray) -> list[Box | None]:
+    """An (N, 4) array of ``x0, y0, x1, y1`` boxes (``MaskSet.boxes``: zeros for an empty mask) as
+    :func:`mask_boxes` gives them."""
+    return [None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1)) for x0, y0, x1, y1 in boxes]
+
+
 def union_box(boxes: Iterable[Box | None]) -> Box | None:
     """The box around every given box (None for none or only empty ones)."""
     given = [b for b in boxes if b is not None]

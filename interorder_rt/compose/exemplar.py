@@ -90,14 +90,16 @@ def exemplar_fill(
     pixels may keep their colours.
     """
     out = image.copy()
-    if not hole.any() or (shown is not None and not (hole & shown).any()):
+    if not hole.any():
         return out
     h, w = hole.shape
     boxes = [padded_box(hole, options.context, options.min_context), (0, 0, w, h)]
     for x0, y0, x1, y1 in boxes:
         region = np.ascontiguousarray(hole[y0:y1, x0:x1])
-        allowed = source_in(source, avoid, region, (x0, y0, x1, y1))
         seen = None if shown is None else np.ascontiguousarray(shown[y0:y1, x0:x1])
+        if seen is not None and not (region & seen).any():
+            return out  # nothing of the hole in sight
+        allowed = source_in(source, avoid, region, (x0, y0, x1, y1))
         filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options, seen)
         if filled is not None:
             copy_masked(out[y0:y1, x0:x1], filled, region)

@@ -5,22 +5,29 @@ Every instance that a removal reveals is painted before the replaced person's sl
 pixel wholly (alpha 255, or its mask when it has no alpha), nothing painted under it shows, and
 its fill is never seen. The engine fills only what stays in sight: the output is the same,
 pixel for pixel, and the fill's cost follows what changed in the picture. The functions take
-NumPy arrays or torch tensors alike.
+NumPy arrays or torch tensors alike, and work within the plan's box (where every hole pixel lies).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from interorder_rt.compose.boxes import Box
 from interorder_rt.compose.painter import Layer
 from interorder_rt.compose.removal import layer_ranks
 
 
+def _zeros(like: Any) -> Any:
+    """A zero (False) plane shaped and placed like ``like`` (NumPy array or tensor)."""
+    return np.zeros(like.shape, bool) if isinstance(like, np.ndarray) else like.new_zeros(like.shape)
+
+
 def covered(people: Iterable[Layer], box: Box, like: Any) -> Any:
     """``like[y0:y1, x0:x1]``-shaped bool: the pixels of ``box`` that a layer of ``people`` paints over wholly."""
     x0, y0, x1, y1 = box
-    out = like[y0:y1, x0:x1] & False
+    out = _zeros(like[y0:y1, x0:x1])
     for layer in people:
         lx0, ly0, lx1, ly1 = layer.box or (x0, y0, x1, y1)
         cx0, cy0, cx1, cy1 = max(lx0, x0), max(ly0, y0), min(lx1, x1), min(ly1, y1)
@@ -35,10 +42,10 @@ def covered(people: Iterable[Layer], box: Box, like: Any) -> Any:
 def background_in_sight(plan: Any, people: Iterable[Layer]) -> Any:
     """(H, W) bool: the pixels of ``plan.background`` (a ``RemovalPlan``'s, or the device
     path's) that no new person covers wholly."""
-    shown = plan.background & True  # a copy, NumPy or torch
+    shown = _zeros(plan.background)
     if plan.box is not None:
         x0, y0, x1, y1 = plan.box
-        shown[y0:y1, x0:x1] &= ~covered(people, plan.box, shown)
+        shown[y0:y1, x0:x1] = plan.background[y0:y1, x0:x1] & ~covered(people, plan.box, shown)
     return shown
 
 
@@ -50,21 +57,34 @@ def revealing_in_sight(plan: Any, people: Mapping[int, Layer], layering: Sequenc
         return []
     rank = layer_ranks(layering, len(layering))
     x0, y0, x1, y1 = plan.box
+    hidden: dict[tuple[int, ...], Any] = {}  # by the new people painted after an instance
     seen = []
     for k in todo:
-        later = [layer for t, layer in people.items() if rank[t] > rank[k]]
-        revealed = plan.revealed[k, y0:y1, x0:x1]
-        if bool((revealed & ~covered(later, plan.box, plan.revealed[k])).any()):
+        later = tuple(t for t in people if rank[t] > rank[k])
+        if later not in hidden:
+            hidden[later] = covered([people[t] for t in later], plan.box, plan.background)
+        if bool((plan.revealed[k, y0:y1, x0:x1] & ~hidden[later]).any()):
             seen.append(k)
     return seen
 
 
-def unseen_revealed(plan: Any, seen: Sequence[int]) -> Any:
-    """(H, W) bool: the revealed pixels of the instances not in ``seen`` (all under new people).
-    Their content is never completed, so a background fill must treat them as unknown."""
+def with_unseen(hole: Any, plan: Any, seen: Sequence[int]) -> Any:
+    """``hole`` plus the revealed pixels of the instances not in ``seen`` (all under new people):
+    their content is never completed, so a background fill must treat it as unknown. ``hole``
+    itself when every revealing instance is seen."""
     unseen = [k for k in plan.needs_completion() if k not in set(seen)]
-    out = plan.background & False
-    if unseen:
-        x0, y0, x1, y1 = plan.box
-        out[y0:y1, x0:x1] = plan.revealed[unseen, y0:y1, x0:x1].any(0)
+    if not unseen:
+        return hole
+    x0, y0, x1, y1 = plan.box
+    out = hole | False  # a copy, NumPy or torch
+    out[y0:y1, x0:x1] |= plan.revealed[unseen, y0:y1, x0:x1].any(0)
+    return out
+
+
+def within(mask: Any, other: Any, box: Box | None) -> Any:
+    """``mask & other`` where both can be set only inside ``box`` (None: nowhere), computed there."""
+    out = _zeros(mask)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        out[y0:y1, x0:x1] = mask[y0:y1, x0:x1] & other[y0:y1, x0:x1]
     return out

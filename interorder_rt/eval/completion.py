@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from interorder_rt.completion import INSTANCE_MARGIN, ContentCompletion, box_fill, inpaint, square_box
+from interorder_rt.completion import ContentCompletion, inpaint, inpaint_instance
 from interorder_rt.synth import Scene, generate_scene
 
 MIN_HOLE = 16  # pixels; smaller holes say little and would be dominated by edge effects
@@ -68,22 +68,6 @@ class Score:
 
     def summary(self) -> dict:
         return {**asdict(self), "l1": self.l1, "psnr": self.psnr, "ms_per_case": self.ms_per_case}
-
-
-def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray, method: int) -> np.ndarray:
-    """OpenCV inpainting of an instance's hidden part from its own visible pixels only.
-
-    Inside the box MNet crops, every pixel that is not the instance's is unknown, so colours
-    spread from the instance alone (not from occluders or the background). With Telea this is
-    exactly the full-resolution fill MNet starts from and corrects.
-    """
-    hole = amodal & ~visible
-    box = square_box(amodal | visible, INSTANCE_MARGIN)
-    x0, y0, x1, y1 = box.inside(*hole.shape)
-    region = hole[y0:y1, x0:x1]
-    out = image.copy()
-    out[y0:y1, x0:x1][region] = box_fill(image, visible, box, method, hole=hole)[region]
-    return out
 
 
 def instance_cases(scene: Scene) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:

@@ -46,6 +46,7 @@ VARIANTS = ("naive paste", "no completion", "full pipeline", "ground-truth order
 SETTINGS = ("objects", "persons")
 UNDECIDABLE_L1 = 30  # summed |RGB| difference below which k's and the person's colours count as equal
 INPAINT_RADIUS = 5
+INSTANCE_FILLERS = ("mnet", "telea", "exemplar")  # completion.FILLERS, without importing torch for the CLI
 
 
 class TeleaInpaint:
@@ -162,12 +163,14 @@ def pose_stage(name: str):
 
 def evaluate_transfer(
     pairs: int = 200, seed: int = 0, *, size: int = 256, device: str = "cpu", progress: bool = True,
-    pose: str = "mesh", removal_margin: float | None = None,
+    pose: str = "mesh", removal_margin: float | None = None, instance_filler: str | None = None,
 ) -> dict[str, VariantScore]:
     """Score the four variants (``VARIANTS``) on ``pairs`` synthetic transfer pairs, with the
-    pose stage ``pose`` (``pose_stage``) and the Engine's ``removal_margin`` (None: its default)."""
+    pose stage ``pose`` (``pose_stage``), the Engine's ``removal_margin`` and the completion's
+    ``instance_filler`` (``completion.FILLERS``; None: the Engine's defaults)."""
     from tqdm import tqdm
 
+    from interorder_rt.completion import ENGINE_FILLERS, ContentCompletion
     from interorder_rt.compose import paste_on_top
     from interorder_rt.engine import Engine
     from interorder_rt.frame import Frame
@@ -175,7 +178,9 @@ def evaluate_transfer(
     if pairs < 1:
         raise ValueError(f"pairs must be positive, got {pairs}")
     margin = {} if removal_margin is None else {"removal_margin": removal_margin}
-    full = Engine(device=device, pose=pose_stage(pose), **margin)
+    fillers = {**ENGINE_FILLERS, **({} if instance_filler is None else {"instance": instance_filler})}
+    completion = ContentCompletion(device=device, **fillers)
+    full = Engine(device=device, pose=pose_stage(pose), completion=completion, **margin)
     plain = Engine(order=full.order, pose=full.pose, completion=TeleaInpaint(), **margin)
     scores = {name: VariantScore(name) for name in VARIANTS}
     bar = dict(total=pairs, desc="eval transfer", unit="pair", disable=not progress)
@@ -229,6 +234,8 @@ def register_cli(eval_subparsers) -> None:
                         help="pose stage: mesh (MeshWarp, the default) or part (PartWarp, the previous default)")
     parser.add_argument("--removal-margin", type=float, metavar="SHARE",
                         help="the Engine's removal_margin (default: the Engine's own, 0.01)")
+    parser.add_argument("--instance-filler", choices=INSTANCE_FILLERS,
+                        help="what completes revealed instances (default: the Engine's, mnet)")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run_cli)
@@ -238,15 +245,17 @@ def run_cli(args: argparse.Namespace) -> int:
     from interorder_rt.io.atomic import atomic_open
 
     scores = evaluate_transfer(args.pairs, args.seed, size=args.size, device=args.device,
-                               progress=not args.no_progress, pose=args.pose, removal_margin=args.removal_margin)
+                               progress=not args.no_progress, pose=args.pose, removal_margin=args.removal_margin,
+                               instance_filler=args.instance_filler)
     half = args.pairs // 2
     print(f"transfer on {args.pairs} synthetic pairs ({args.pairs - half} objects, {half} persons; "
           f"seeds {args.seed}..{args.seed + args.pairs - 1}), {args.size}x{args.size}, pose stage {args.pose}"
-          + (f", removal margin {args.removal_margin}" if args.removal_margin is not None else ""))
+          + (f", removal margin {args.removal_margin}" if args.removal_margin is not None else "")
+          + (f", instance filler {args.instance_filler}" if args.instance_filler is not None else ""))
     print(format_transfer_table(scores))
     if args.json:
         source = {"pairs": args.pairs, "seed": args.seed, "size": args.size, "pose": args.pose,
-                  "removal_margin": args.removal_margin}
+                  "removal_margin": args.removal_margin, "instance_filler": args.instance_filler}
         with atomic_open(args.json, "w") as f:
             json.dump({"source": source, "variants": {n: s.summary() for n, s in scores.items()}}, f, indent=2)
             f.write("\n")
