@@ -1,16 +1,18 @@
 """The engine per frame at 256 x 256, 512 x 512, 720p and 1080p, against a naive paste.
 
 The same kind of scene at each size: a synthetic frame with N = 6 instances whose replaced person
-stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Four rows per size,
+stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Six rows per size,
 in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame, whose
 repeated inputs let the stream reuse its fills), the same stream with fresh sensor noise in every
 frame (a still camera over a scene that stands still: nothing repeats byte for byte, but the
 stream's memories reuse the order, the fills and the completions where nothing moved), a stream
 from a still camera in which every instance moves (2 to 3 pixels a frame at 720p, each its own
 way, sensor noise too: what a video of people walking costs), a single ``Engine.run`` (a frame
-with no stream behind it), and the naive transfer (the same pose stage, pasted on top). Each row's
-per-stage medians and p99 (ms, from the engine's own timings) go to ``extra_info``; the ratio
-table at the end of the run compares each row with the naive paste of its size.
+with no stream behind it), the same with MNet correcting the revealed instances' classical fill
+(``instance="mnet"``, not the default), and the naive transfer (the same pose stage, pasted on
+top). Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
+``extra_info``; the ratio table at the end of the run compares each row with the naive paste of
+its size.
 
 Targets (issue 12, on these 2 cores): ``Engine.stream`` at 720p at most 33 ms p50; a still 720p
 frame at most 60 ms; 1080p at most 1.5 x the 720p figure; p99 at most 1.5 x p50. ``extra_info``
@@ -27,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from interorder_rt.completion import ENGINE_FILLERS, ContentCompletion
 from interorder_rt.compose import paste_on_top
 from interorder_rt.engine import Engine
 from interorder_rt.frame import Frame
@@ -46,6 +49,12 @@ SIZES = pytest.mark.parametrize("size", list(SCENES), ids=lambda s: f"{s[1]}x{s[
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return Engine()
+
+
+@pytest.fixture(scope="module")
+def mnet_engine() -> Engine:
+    """The Engine with MNet correcting the classical fill of the revealed instances (not the default)."""
+    return Engine(completion=ContentCompletion(**{**ENGINE_FILLERS, "instance": "mnet"}))
 
 
 def _pair(size: tuple[int, int]):
@@ -158,8 +167,8 @@ def test_engine_stream_moving(benchmark, engine, size):
     bench_stream(benchmark, engine, size, moving_frames(scene_at(engine, size), size), "stream moving")
 
 
-@SIZES
-def test_engine_run(benchmark, engine, size):
+def bench_run(benchmark, engine, size, route: str) -> None:
+    """Time ``engine.run`` of the benchmark frame and record the row ``route``."""
     frame = scene_at(engine, size)
     timings = []
 
@@ -170,7 +179,17 @@ def test_engine_run(benchmark, engine, size):
 
     result = benchmark.pedantic(run, rounds=ROUNDS[size], warmup_rounds=1)
     assert result.image.shape == (*size, 3)
-    record(benchmark, "run", size, timings[1:])
+    record(benchmark, route, size, timings[1:])
+
+
+@SIZES
+def test_engine_run(benchmark, engine, size):
+    bench_run(benchmark, engine, size, "run")
+
+
+@SIZES
+def test_engine_run_mnet_instances(benchmark, mnet_engine, size):
+    bench_run(benchmark, mnet_engine, size, "run, MNet instances")
 
 
 @SIZES

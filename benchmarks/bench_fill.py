@@ -1,5 +1,7 @@
 """Background fill of a 720p frame with one 400 px tall person removed: old (MNet) vs new
 (PatchMatch exemplar fill) vs the background memory of a stream, in the same run, on 2 cores.
+One more row fills only what a new person standing in the old one's place leaves in sight
+(``compose.sight``: the same pixels there, the full-size level's work cut to them).
 
 Budgets (issue 11, medians on 2 cores): the still-frame fill at most 25 ms, the fill from the
 memory at most 3 ms. Each route records its median and whether it met its budget in
@@ -76,6 +78,24 @@ def test_fill_exemplar(benchmark, scene):
     out = benchmark(completer.fill_background, image, hole, np.zeros_like(hole))
     _record(benchmark, 25.0)
     assert not np.array_equal(out[hole], image[hole])
+
+
+def _new_person(hole: np.ndarray) -> np.ndarray:
+    """A new person in the old one's place: its silhouette shifted 12 px and slimmed by 4 px."""
+    moved = np.roll(hole, 12, axis=1)
+    return cv2.erode(moved.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
+
+
+def test_fill_exemplar_in_sight(benchmark, scene):
+    image, hole = scene
+    completer = ContentCompletion(background="exemplar", instance="exemplar")
+    shown = ~_new_person(hole)
+    benchmark.extra_info.update(ratio_group=GROUP, route="new: PatchMatch, in sight only",
+                                shown_share=round(float((hole & shown).sum() / hole.sum()), 3))
+    out = benchmark(completer.fill_background, image, hole, np.zeros_like(hole), shown)
+    whole = completer.fill_background(image, hole, np.zeros_like(hole))
+    _record(benchmark, 25.0)
+    assert np.array_equal(out[hole & shown], whole[hole & shown])
 
 
 def test_fill_from_memory(benchmark, scene):

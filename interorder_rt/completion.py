@@ -2,8 +2,8 @@
 
 Three fillers, chosen per job (``ContentCompletion(background=..., instance=...)``): MNet,
 described below, the exemplar fill (``interorder_rt.compose.exemplar``: PatchMatch in the
-compiled core, patches copied from the same frame), and OpenCV Telea alone (the classical fill
-MNet starts from: the fastest). ``ENGINE_FILLERS`` is what ``Engine`` uses by
+compiled core, patches copied from the same frame), and ``"telea"``: the classical fill MNet
+starts from, without the net's correction. ``ENGINE_FILLERS`` is what ``Engine`` uses by
 default, chosen by ``interorder eval removal`` and ``interorder eval completion`` (README).
 
 For MNet both jobs share one geometry. A square box around the region of interest is cut from the frame
@@ -32,7 +32,7 @@ from interorder_rt import _ext
 from interorder_rt.backends import select
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, padded
 from interorder_rt.compose.painter import copy_masked
-from interorder_rt.models.mnet import MNet, mnet_input
+from interorder_rt.models.mnet import MNet, MNetConfig, mnet_input
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnet.pt"
 INSTANCE_MARGIN = 0.1  # box padding around an instance's amodal box, as a share of its side
@@ -43,8 +43,9 @@ FILL_BAND = 8  # pixels around a hole, beyond the Telea radius, that its full-re
 INSTANCE_FILL_BAND = 2  # the same under MNet's correction, where the crop's coarse fill stands in beyond it (eval completion)
 FILLERS = ("exemplar", "mnet", "telea")
 # The Engine's default, by measurement (README, "What MNet does now"): PatchMatch fills freed background
-# (+3.5 dB over MNet on synthetic scenes, texture on real photos), MNet completes instances (+2.7 dB).
-ENGINE_FILLERS = {"background": "exemplar", "instance": "mnet"}
+# (+3.5 dB over MNet on synthetic scenes, texture on real photos); instances get the classical fill MNet
+# corrects, without the net (the shipped MNet's correction adds 0.01 dB there, for twice the time).
+ENGINE_FILLERS = {"background": "exemplar", "instance": "telea"}
 
 
 @dataclass(frozen=True)
@@ -137,16 +138,15 @@ def box_fill(image: np.ndarray, known: np.ndarray, box: CropBox, method: int = c
     return patch
 
 
-def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray, method: int = cv2.INPAINT_TELEA,
-                     out: np.ndarray | None = None) -> np.ndarray:
-    """OpenCV inpainting (Telea by default) of an instance's hidden part from its own visible pixels only.
+def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray, method: int) -> np.ndarray:
+    """OpenCV inpainting of an instance's hidden part from its own visible pixels only (an
+    evaluation baseline: ``interorder eval completion``).
 
     Inside the box MNet crops, every pixel that is not the instance's is unknown, so colours
-    spread from the instance alone (not from occluders or the background). With Telea this is
-    exactly the full-resolution fill MNet starts from and corrects. Written into ``out`` (a copy
-    of ``image``) when given.
+    spread from the instance alone (not from occluders or the background). Unlike MNet's own
+    classical fill, every unknown pixel of the hole's window is filled at full resolution.
     """
-    out = image.copy() if out is None else out
+    out = image.copy()
     hole = amodal & ~visible
     if not hole.any():
         return out
@@ -290,9 +290,9 @@ class ContentCompletion:
     """Completion stage: ``complete`` an occluded instance, ``fill_background`` under a removed one.
 
     ``background`` and ``instance`` choose the filler of each job: ``"exemplar"`` (PatchMatch,
-    ``exemplar`` sets its :class:`ExemplarOptions`), ``"mnet"``, or ``"telea"`` (OpenCV Telea
-    alone; an instance's from its own visible pixels, :func:`inpaint_instance`). MNet's weights
-    load only when a job uses it. ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``)
+    ``exemplar`` sets its :class:`ExemplarOptions`), ``"mnet"``, or ``"telea"``: the classical
+    fill MNet corrects, without the net (OpenCV Telea; an instance's from its own visible pixels,
+    the crop's fill standing in away from the hole). MNet's weights load only when a job uses it. ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``)
     chooses what runs the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken
     (None while no job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by
     ``interorder export``. ``threads`` sets the net's CPU threads (None: ONNX Runtime
@@ -317,6 +317,7 @@ class ContentCompletion:
         select.resolve_backend(backend, self.device)  # a bad choice is refused even while MNet is unused
         self.backend: str | None = None
         self.net: MNet | None = None
+        self.crop_size = MNetConfig().crop_size  # the crops of the classical fill MNet corrects
         if "mnet" in (background, instance):
             self._run = select.load_net("mnet", DEFAULT_WEIGHTS if weights is None else weights, self.device, backend,
                                         threads)
@@ -364,9 +365,6 @@ class ContentCompletion:
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
-        if self.instance == "telea":  # one instance a worker thread (OpenCV and the core release the GIL)
-            list(_workers().map(lambda n: inpaint_instance(image, visible[n], amodal[n], out=out[n]), todo))
-            return out
         boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
         # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
         # while the net runs.
@@ -375,6 +373,11 @@ class ContentCompletion:
         bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side),
                                    band=INSTANCE_FILL_BAND)
                  for n, box, crop in zip(todo, boxes, crops)]
+        if self.instance == "telea":  # the classical fill MNet corrects, as it is
+            for n, box, base in zip(todo, boxes, bases):
+                x0, y0, x1, y1 = box.inside(*image.shape[:2])
+                copy_masked(out[n][y0:y1, x0:x1], base.result(), holes[n][y0:y1, x0:x1])
+            return out
         for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
             paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
         return out
@@ -402,9 +405,12 @@ class ContentCompletion:
             return image.copy()
         if self.background == "exemplar":
             return exemplar_fill(image, hole, avoid=avoid, options=self.exemplar, shown=shown)
-        if self.background == "telea":
-            return inpaint(image, hole)
         box = square_box(hole, CONTEXT_MARGIN, MIN_CONTEXT)
-        crop = crop_region(image, ~hole, hole, box, self.crop_size)
         base = box_fill(image, ~hole, box, hole=hole)
+        if self.background == "telea":  # the classical fill MNet corrects, as it is
+            out = image.copy()
+            x0, y0, x1, y1 = box.inside(*hole.shape)
+            copy_masked(out[y0:y1, x0:x1], base, hole[y0:y1, x0:x1])
+            return out
+        crop = crop_region(image, ~hole, hole, box, self.crop_size)
         return paste_correction(image, base, self._corrections([crop])[0], box, hole)

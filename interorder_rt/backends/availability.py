@@ -30,8 +30,9 @@ DEVICE_PATH_STAGES = {
     "joint_evidence_overlaps_margins_plan": "device",
     "pose_raster": "device",  # the mesh placement (vertices, box) is planned on the host
     "exemplar_fill": "device",  # background, and instances with instance="exemplar"
-    "mnet_completion": "device",  # the default instance filler: crops, Telea (CUDA twin) and the net
-    # on the device (backends.device_mnet); MNet as a background filler (not the default) crosses
+    "mnet_completion": "device",  # instance completion, MNet's or its classical fill alone (instance="telea",
+    # the default): crops, Telea (CUDA twin) and the net on the device (backends.device_mnet); MNet or
+    # Telea as a background filler (not the default) crosses
     "compositing": "device",
     "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
     "stream_tracking_order_reuse": "device",  # mask crops kept as tensors; ids, boxes, counts to the host

@@ -273,7 +273,7 @@ class DevicePath:
             options = completion._instance_options()
             return {k: exemplar_fill_tensor(image, a & ~v, source=v, options=options)
                     for k, v, a in zip(todo, visible, amodal)}
-        if getattr(completion, "instance", None) == "mnet" and isinstance(completion, ContentCompletion):
+        if getattr(completion, "instance", None) in ("mnet", "telea") and isinstance(completion, ContentCompletion):
             return dict(zip(todo, device_mnet.complete_many(completion, image, visible, amodal)))
         if hasattr(completion, "complete_many"):
             return dict(zip(todo, _on_host(completion.complete_many, image, visible, amodal)))

@@ -118,8 +118,9 @@ def paste(out: torch.Tensor, base: torch.Tensor, correction: torch.Tensor, box: 
 
 def complete_many(completion: ContentCompletion, image: torch.Tensor, visible: torch.Tensor,
                   amodal: torch.Tensor) -> list[torch.Tensor]:
-    """``ContentCompletion.complete_many`` with MNet on the device: per instance n, ``image`` with
-    ``amodal[n] & ~visible[n]`` filled (module doc)."""
+    """``ContentCompletion.complete_many`` with MNet (or, for ``instance="telea"``, the classical
+    fill it corrects) on the device: per instance n, ``image`` with ``amodal[n] & ~visible[n]``
+    filled (module doc)."""
     holes = amodal & ~visible
     out = [image.clone() for _ in range(visible.shape[0])]
     boxes = tensor_boxes(amodal | visible)
@@ -129,8 +130,11 @@ def complete_many(completion: ContentCompletion, image: torch.Tensor, visible: t
     squares = {n: square_around(boxes[n], INSTANCE_MARGIN) for n in todo}
     crops = {n: crop(image, visible[n], holes[n], squares[n], completion.crop_size) for n in todo}
     known_rgb, known, hole, base = (torch.stack([crops[n][k] for n in todo]) for k in range(4))
-    x = mnet_input(known_rgb.permute(0, 3, 1, 2), known[:, None], hole[:, None], base.permute(0, 3, 1, 2))
-    corrections = completion.correct(x).permute(0, 2, 3, 1)
+    if completion.instance == "telea":  # the classical fill MNet corrects, as it is
+        corrections = torch.zeros_like(base)
+    else:
+        x = mnet_input(known_rgb.permute(0, 3, 1, 2), known[:, None], hole[:, None], base.permute(0, 3, 1, 2))
+        corrections = completion.correct(x).permute(0, 2, 3, 1)
     for n, correction in zip(todo, corrections):
         coarse = torch.round(bilinear(crops[n][3], squares[n].side) * 255.0).to(torch.uint8)
         base = box_fill(image, visible[n], squares[n], holes[n], coarse)

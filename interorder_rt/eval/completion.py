@@ -9,11 +9,14 @@ Two tasks, scored where the truth is known exactly:
   covers) is filled and compared with ``Scene.background``.
 
 ``exemplar`` is the PatchMatch fill (``interorder_rt.compose.exemplar``) given the same pixels.
-Baselines: ``telea`` / ``ns`` are ``cv2.inpaint`` (Telea / Navier-Stokes, radius 3) given the same
-pixels as MNet (for an instance, only its own visible pixels); ``telea_scene`` is the naive use,
-Telea on the hidden part with the whole frame around it. MNet starts from exactly the ``telea``
-fill and adds its learned correction, so ``mnet`` against ``telea`` is what the learning adds. Scores are pooled over all hole pixels:
-L1 = mean absolute error (0-255 scale), PSNR from the pooled mean squared error.
+``mnet_base`` is the classical fill MNet starts from and corrects, without the net
+(``ContentCompletion(instance="telea", background="telea")``: Telea at full resolution near the
+hole, the crop's Telea fill resized farther away), so ``mnet`` against ``mnet_base`` is what the
+learning adds. Baselines: ``telea`` / ``ns`` are ``cv2.inpaint`` (Telea / Navier-Stokes, radius 3)
+given the same pixels as MNet (for an instance, only its own visible pixels), every unknown pixel
+of the hole's window filled at full resolution; ``telea_scene`` is the naive use, Telea on the
+hidden part with the whole frame around it. Scores are pooled over all hole pixels: L1 = mean
+absolute error (0-255 scale), PSNR from the pooled mean squared error.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from interorder_rt.synth import Scene, generate_scene
 
 MIN_HOLE = 16  # pixels; smaller holes say little and would be dominated by edge effects
 MAX_EVAL_SEED = 2**32  # training scenes use seeds at or above this (training.mnet.data)
-INSTANCE_METHODS = ("mnet", "exemplar", "telea", "ns", "telea_scene")
-BACKGROUND_METHODS = ("mnet", "exemplar", "telea", "ns")
+INSTANCE_METHODS = ("mnet", "mnet_base", "exemplar", "telea", "ns", "telea_scene")
+BACKGROUND_METHODS = ("mnet", "mnet_base", "exemplar", "telea", "ns")
 
 
 @dataclass
@@ -114,6 +117,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
         raise ValueError(f"evaluation seeds must lie in [0, {MAX_EVAL_SEED}) to stay apart from training scenes")
     completer = completer or ContentCompletion()
     exemplar = ContentCompletion(background="exemplar", instance="exemplar")
+    base = ContentCompletion(background="telea", instance="telea")  # MNet's classical fill, without the net
     scores = {"instance": {m: Score() for m in INSTANCE_METHODS},
               "background": {m: Score() for m in BACKGROUND_METHODS}}
     telea, ns = cv2.INPAINT_TELEA, cv2.INPAINT_NS
@@ -123,6 +127,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
             hole = amodal & ~visible
             runs = {
                 "mnet": lambda: completer.complete(image, visible, amodal),
+                "mnet_base": lambda: base.complete(image, visible, amodal),
                 "exemplar": lambda: exemplar.complete(image, visible, amodal),
                 "telea": lambda: inpaint_instance(image, visible, amodal, telea),
                 "ns": lambda: inpaint_instance(image, visible, amodal, ns),
@@ -133,6 +138,7 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
         for image, hole, truth in background_cases(scene):
             runs = {
                 "mnet": lambda: completer.fill_background(image, hole),
+                "mnet_base": lambda: base.fill_background(image, hole),
                 "exemplar": lambda: exemplar.fill_background(image, hole),
                 "telea": lambda: inpaint(image, hole, telea),
                 "ns": lambda: inpaint(image, hole, ns),
