@@ -2,9 +2,10 @@
 
 Per frame: ORNet recovers the order and amodal masks of the reference instances (a replaced
 person's joints that another instance covers overrule it, ``compose.joints``); the pose stage
-moves the source person into each replaced person's pose; the replaced people are removed (MNet
-completes what they hid and fills the freed background); the frame is repainted back to front
-with each new person in its predecessor's slot (``interorder_rt.compose``).
+moves the source person into each replaced person's pose; the replaced people are removed (the
+completion stage completes what they hid and fills the freed background, where the new people
+leave it in sight: ``compose.sight``); the frame is repainted back to front with each new person
+in its predecessor's slot (``interorder_rt.compose``).
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ class Engine:
 
     ``order`` recovers order and amodal masks (default: ORNet, ``OrderRecovery``); ``pose`` is any
     ``PoseTransfer`` (default: the training-free skinned mesh warp ``MeshWarp``); ``completion``
-    fills hidden content and background (default: MNet, ``ContentCompletion``). Defaults load the
-    shipped weights.
+    fills hidden content and background (default: ``ContentCompletion`` with
+    ``completion.ENGINE_FILLERS``: PatchMatch for the background, the classical fill MNet corrects
+    for instances). Defaults load the shipped weights.
 
     ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) runs the default
     ORNet and MNet (``OrderRecovery`` explains the choice). On a CUDA ``device`` the Engine queues
@@ -142,7 +144,7 @@ class Engine:
         ``image`` (H, W, 3) uint8, ``mask`` the person's (H, W) mask, ``keypoints`` (18, 2). When the
         person is occluded in its own image, pass every instance's ``masks`` (N, H, W) and the
         person's ``index`` among them (``mask`` may then be omitted): ORNet recovers the person's
-        amodal mask and MNet completes the hidden parts before any warping.
+        amodal mask and the completion stage completes the hidden parts before any warping.
         """
         image = as_image(image)
         if keypoints is None:
