@@ -30,6 +30,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.backends import select
+from interorder_rt.compose.boxes import mask_box, union_box
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, padded
 from interorder_rt.compose.painter import copy_masked
 from interorder_rt.models.mnet import MNet, MNetConfig, mnet_input
@@ -261,6 +262,21 @@ def _coarse(crop: Crop, side: int) -> np.ndarray:
     return np.rint(cv2.resize(crop.base, (side, side), interpolation=cv2.INTER_LINEAR) * 255.0).astype(np.uint8)
 
 
+def _holes(visible: np.ndarray, amodal: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int] | None]]:
+    """(N, H, W) ``amodal & ~visible``, and for each instance with a hole the tight box of
+    ``amodal | visible`` (None without a hole), computed within those boxes only."""
+    holes = np.zeros(visible.shape, bool)
+    tight: list[tuple[int, int, int, int] | None] = []
+    for n in range(len(visible)):
+        box = union_box([mask_box(amodal[n]), mask_box(visible[n])])
+        if box is not None:
+            x0, y0, x1, y1 = box
+            np.greater(amodal[n, y0:y1, x0:x1], visible[n, y0:y1, x0:x1], out=holes[n, y0:y1, x0:x1])
+            box = box if holes[n, y0:y1, x0:x1].any() else None
+        tight.append(box)
+    return holes, tight
+
+
 @lru_cache(maxsize=1)
 def _workers() -> ThreadPoolExecutor:
     """Threads for the classical fills of one frame's instances, one per core."""
@@ -357,15 +373,15 @@ class ContentCompletion:
 
     def _complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
         out = np.repeat(image[None], visible.shape[0], axis=0)
-        holes = amodal & ~visible
-        todo = [n for n in range(len(holes)) if holes[n].any()]
+        holes, tight = _holes(visible, amodal)
+        todo = [n for n in range(len(holes)) if tight[n] is not None]
         if not todo:
             return out
         if self.instance == "exemplar":
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
                 out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
             return out
-        boxes = [square_box(amodal[n] | visible[n], INSTANCE_MARGIN) for n in todo]
+        boxes = [square_around(tight[n], INSTANCE_MARGIN) for n in todo]
         # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
         # while the net runs.
         crops = list(_workers().map(lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size),

@@ -45,3 +45,19 @@ def test_a_coarse_stand_in_beyond_the_band_keeps_the_fill_close():
     banded = box_fill(image, known, box, hole=hole, coarse=coarse)
     gap = np.abs(banded[hole].astype(int) - whole[hole].astype(int))
     assert gap.mean() < 1.0 and gap.max() <= 8
+
+
+def test_instance_holes_and_boxes_found_within_the_boxes_equal_the_whole_frame_ones():
+    from interorder_rt.completion import INSTANCE_MARGIN, _holes, square_around, square_box
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        visible, amodal = rng.random((3, 40, 50)) < 0.05, rng.random((3, 40, 50)) < 0.05
+        visible[rng.integers(3)] = False
+        amodal[0] = visible[0]  # no hole
+        holes, tight = _holes(visible, amodal)
+        np.testing.assert_array_equal(holes, amodal & ~visible)
+        assert tight[0] is None
+        for n in (1, 2):
+            if holes[n].any():
+                assert square_around(tight[n], INSTANCE_MARGIN) == square_box(amodal[n] | visible[n], INSTANCE_MARGIN)
