@@ -30,7 +30,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.backends import select
-from interorder_rt.compose.boxes import mask_box, union_box
+from interorder_rt.compose.boxes import Box, mask_box, union_box
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, padded
 from interorder_rt.compose.painter import copy_masked
 from interorder_rt.models.mnet import MNet, MNetConfig, mnet_input
@@ -152,8 +152,7 @@ def inpaint_instance(image: np.ndarray, visible: np.ndarray, amodal: np.ndarray,
     if not hole.any():
         return out
     box = square_box(amodal | visible, INSTANCE_MARGIN)
-    x0, y0, x1, y1 = box.inside(*hole.shape)
-    copy_masked(out[y0:y1, x0:x1], box_fill(image, visible, box, method, hole=hole), hole[y0:y1, x0:x1])
+    paste_base(out, box_fill(image, visible, box, method, hole=hole), box, hole)
     return out
 
 
@@ -231,6 +230,13 @@ def crop_truth(image: np.ndarray, region: np.ndarray, box: CropBox, size: int) -
     return _masked_mean(rgb, _cut(region, box), size)[1]
 
 
+def paste_base(out: np.ndarray, base: np.ndarray, box: CropBox, hole: np.ndarray) -> None:
+    """``out``'s hole pixels set in place to the full-resolution ``base`` fill of the box's in-frame
+    part (from :func:`box_fill`): the classical fill as it is, with no correction."""
+    x0, y0, x1, y1 = box.inside(*hole.shape)
+    copy_masked(out[y0:y1, x0:x1], base, hole[y0:y1, x0:x1])
+
+
 def paste_correction(image: np.ndarray, base: np.ndarray, correction: np.ndarray, box: CropBox,
                      hole: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``image`` with its hole set to the full-resolution ``base`` fill (from :func:`box_fill`) plus
@@ -262,11 +268,11 @@ def _coarse(crop: Crop, side: int) -> np.ndarray:
     return np.rint(cv2.resize(crop.base, (side, side), interpolation=cv2.INTER_LINEAR) * 255.0).astype(np.uint8)
 
 
-def _holes(visible: np.ndarray, amodal: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int] | None]]:
+def _holes(visible: np.ndarray, amodal: np.ndarray) -> tuple[np.ndarray, list[Box | None]]:
     """(N, H, W) ``amodal & ~visible``, and for each instance with a hole the tight box of
     ``amodal | visible`` (None without a hole), computed within those boxes only."""
     holes = np.zeros(visible.shape, bool)
-    tight: list[tuple[int, int, int, int] | None] = []
+    tight: list[Box | None] = []
     for n in range(len(visible)):
         box = union_box([mask_box(amodal[n]), mask_box(visible[n])])
         if box is not None:
@@ -308,11 +314,12 @@ class ContentCompletion:
     ``background`` and ``instance`` choose the filler of each job: ``"exemplar"`` (PatchMatch,
     ``exemplar`` sets its :class:`ExemplarOptions`), ``"mnet"``, or ``"telea"``: the classical
     fill MNet corrects, without the net (OpenCV Telea; an instance's from its own visible pixels,
-    the crop's fill standing in away from the hole). MNet's weights load only when a job uses it. ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``)
-    chooses what runs the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken
-    (None while no job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by
-    ``interorder export``. ``threads`` sets the net's CPU threads (None: ONNX Runtime
-    ``min(4, torch.get_num_threads())``, torch the caller's setting).
+    the crop's fill standing in away from the hole). MNet's weights load only when a job uses it.
+    ``backend`` (``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"tensorrt"``) chooses what runs
+    the net, as for ``OrderRecovery``; ``self.backend`` says which one was taken (None while no
+    job uses MNet). ``weights``: an MNet checkpoint or an ONNX file written by ``interorder export``.
+    ``threads`` sets the net's CPU threads (None: ONNX Runtime ``min(4, torch.get_num_threads())``,
+    torch the caller's setting).
 
     Its fills are deterministic (the same inputs give the same pixels), so a stream may reuse one
     whose inputs repeat (``compose.RepeatCache``).
@@ -391,8 +398,7 @@ class ContentCompletion:
                  for n, box, crop in zip(todo, boxes, crops)]
         if self.instance == "telea":  # the classical fill MNet corrects, as it is
             for n, box, base in zip(todo, boxes, bases):
-                x0, y0, x1, y1 = box.inside(*image.shape[:2])
-                copy_masked(out[n][y0:y1, x0:x1], base.result(), holes[n][y0:y1, x0:x1])
+                paste_base(out[n], base.result(), box, holes[n])
             return out
         for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
             paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
@@ -425,8 +431,7 @@ class ContentCompletion:
         base = box_fill(image, ~hole, box, hole=hole)
         if self.background == "telea":  # the classical fill MNet corrects, as it is
             out = image.copy()
-            x0, y0, x1, y1 = box.inside(*hole.shape)
-            copy_masked(out[y0:y1, x0:x1], base, hole[y0:y1, x0:x1])
+            paste_base(out, base, box, hole)
             return out
         crop = crop_region(image, ~hole, hole, box, self.crop_size)
         return paste_correction(image, base, self._corrections([crop])[0], box, hole)

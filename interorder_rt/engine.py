@@ -45,7 +45,7 @@ from interorder_rt.compose import (
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
 from interorder_rt.compose.boxes import Box
-from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, with_unseen, within
+from interorder_rt.compose.sight import in_sight, with_unseen, within
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
@@ -361,12 +361,11 @@ class Engine:
         with watch.stage("completion"):
             amodal = order.amodal | frame.masks
             plan = plan_removal(modal, amodal, order.layering, targets)
-            seen = revealing_in_sight(plan, people, order.layering)
+            seen, shown = in_sight(plan, people, order.layering)
             instances = memory.instances if memory is not None else None
             if instances is not None:
                 instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
             completed = self._complete_revealed(image, modal, plan, seen, cache, instances, frame.instance_ids)
-            shown = background_in_sight(plan, people.values())
             background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, memory,
                                                cache)
         with watch.stage("merge"):

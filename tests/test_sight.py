@@ -10,7 +10,7 @@ from interorder_rt import _ext
 from interorder_rt import engine as engine_module
 from interorder_rt.compose import Layer, plan_removal
 from interorder_rt.compose.exemplar import exemplar_fill
-from interorder_rt.compose.sight import background_in_sight, covered, revealing_in_sight, with_unseen
+from interorder_rt.compose.sight import covered, in_sight, with_unseen
 from interorder_rt.synth import make_transfer_pair
 
 needs_core = pytest.mark.skipif(_ext.compiled() is None, reason="the compiled core is not built")
@@ -77,12 +77,14 @@ def test_a_revealed_part_counts_as_seen_unless_a_new_person_painted_after_it_cov
     blank = np.zeros((h, w, 3), np.uint8)
     none = Layer(blank, np.zeros((h, w), bool))
     # the new t2 is painted before instance 1: its pixels hide nothing of it
-    assert revealing_in_sight(plan, {0: none, 2: Layer(blank, over)}, layering) == [1]
-    assert revealing_in_sight(plan, {0: Layer(blank, over), 2: none}, layering) == []
+    seen, shown = in_sight(plan, {0: none, 2: Layer(blank, over)}, layering)
+    assert seen == [1]
+    np.testing.assert_array_equal(shown, plan.background & ~over)
+    seen, shown = in_sight(plan, {0: Layer(blank, over), 2: none}, layering)
+    assert seen == []
+    np.testing.assert_array_equal(shown, plan.background & ~over)
     np.testing.assert_array_equal(with_unseen(plan.background, plan, []), plan.background | plan.revealed[1])
     assert with_unseen(plan.background, plan, [1]) is plan.background
-    shown = background_in_sight(plan, [Layer(blank, over)])
-    np.testing.assert_array_equal(shown, plan.background & ~over)
 
 
 class _Cover:
@@ -101,8 +103,8 @@ class _Cover:
 
 def _whole_fills(monkeypatch) -> None:
     """The engine as before ``compose.sight``: every revealed region and the whole hole filled."""
-    monkeypatch.setattr(engine_module, "revealing_in_sight", lambda plan, people, layering: plan.needs_completion())
-    monkeypatch.setattr(engine_module, "background_in_sight", lambda plan, people: plan.background | True)
+    monkeypatch.setattr(engine_module, "in_sight",
+                        lambda plan, people, layering: (plan.needs_completion(), plan.background | True))
 
 
 @pytest.fixture(scope="module")

@@ -111,9 +111,6 @@ INTERORDER_HD float difference(bool next_known, bool prev_known, float central_s
   return prev_known ? get(0) - get(-1) : 0.0f;
 }
 
-// OpenCV's image gradient at the known pixel (k, l), channel c, from the neighbours that are
-// not inside (`right`, `left`, `down`, `up`). OpenCV reads the rows and columns next to the
-// image's edge one pixel inwards and doubles its central difference; both are kept.
 // The gradient at the channel byte `q` of a pixel one or more pixels from every edge (rows
 // `stride` bytes apart): image_gradient's common case.
 INTERORDER_HD void inner_gradient(const uint8_t* q, int64_t stride, bool right, bool left, bool down, bool up,
@@ -125,6 +122,9 @@ INTERORDER_HD void inner_gradient(const uint8_t* q, int64_t stride, bool right, 
              : (up ? static_cast<float>(mid - n) : 0.0f);
 }
 
+// OpenCV's image gradient at the known pixel (k, l), channel c, from the neighbours that are
+// not inside (`right`, `left`, `down`, `up`). OpenCV reads the rows and columns next to the
+// image's edge one pixel inwards and doubles its central difference; both are kept.
 INTERORDER_HD void image_gradient(const Planes& p, int k, int l, int c, bool right, bool left, bool down, bool up,
                                   float* gx, float* gy) {
   if (k > 0 && l > 0 && k < p.h - 1 && l < p.w - 1) {  // the common case: no edge to mind

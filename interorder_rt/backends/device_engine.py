@@ -51,7 +51,6 @@ from interorder_rt.backends import device_mnet
 from interorder_rt.backends.device_arrays import like_tensor
 from interorder_rt.backends.device_composite import merge_transfer, paint
 from interorder_rt.backends.device_fill import exemplar_fill_tensor
-from interorder_rt.compose.sight import background_in_sight, revealing_in_sight, with_unseen, within
 from interorder_rt.backends.device_frame import device_frame
 from interorder_rt.backends.device_memory import DeviceBackgroundMemory, DeviceRepeatCache
 from interorder_rt.backends.device_pose import DevicePose
@@ -59,6 +58,7 @@ from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose import (
     InstanceMemory, Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs,
 )
+from interorder_rt.compose.sight import in_sight, with_unseen, within
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -218,9 +218,8 @@ class DevicePath:
         with watch.stage("completion"):
             amodal = order.amodal | masks
             plan = dm.plan_removal(modal, amodal, order.layering, targets)
-            seen = revealing_in_sight(plan, people, order.layering)
+            seen, shown = in_sight(plan, people, order.layering)
             completed = self._complete_revealed(frame, modal, plan, seen, stream, boxes)
-            shown = background_in_sight(plan, people.values())
             background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, stream)
         with watch.stage("merge"):
             merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people)

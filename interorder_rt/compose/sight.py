@@ -39,40 +39,34 @@ def covered(people: Iterable[Layer], box: Box, like: Any) -> Any:
     return out
 
 
-def background_in_sight(plan: Any, people: Iterable[Layer]) -> Any:
-    """(H, W) bool: the pixels of ``plan.background`` (a ``RemovalPlan``'s, or the device
-    path's) that no new person covers wholly."""
+def in_sight(plan: Any, people: Mapping[int, Layer], layering: Sequence[int]) -> tuple[list[int], Any]:
+    """What of ``plan`` (a ``RemovalPlan``, or the device path's) the new ``people`` leave in sight:
+    the instances of ``plan.needs_completion()`` of which some revealed pixel is not covered wholly
+    by a new person painted after it (in index order), and the (H, W) bool pixels of
+    ``plan.background`` that no new person covers wholly."""
     shown = _zeros(plan.background)
-    if plan.box is not None:
-        x0, y0, x1, y1 = plan.box
-        shown[y0:y1, x0:x1] = plan.background[y0:y1, x0:x1] & ~covered(people, plan.box, shown)
-    return shown
-
-
-def revealing_in_sight(plan: Any, people: Mapping[int, Layer], layering: Sequence[int]) -> list[int]:
-    """The instances of ``plan.needs_completion()`` of which some revealed pixel stays in sight
-    (not covered wholly by a new person painted after it), in index order."""
-    todo = plan.needs_completion()
-    if not todo:
-        return []
+    if plan.box is None:
+        return [], shown
     rank = layer_ranks(layering, len(layering))
     x0, y0, x1, y1 = plan.box
-    hidden: dict[tuple[int, ...], Any] = {}  # by the new people painted after an instance
-    seen = []
-    for k in todo:
-        later = tuple(t for t in people if rank[t] > rank[k])
+    hidden: dict[tuple[int, ...], Any] = {}  # what a set of new people covers, each set once
+
+    def under(later: tuple[int, ...]) -> Any:
         if later not in hidden:
-            hidden[later] = covered([people[t] for t in later], plan.box, plan.background)
-        if bool((plan.revealed[k, y0:y1, x0:x1] & ~hidden[later]).any()):
-            seen.append(k)
-    return seen
+            hidden[later] = covered([people[t] for t in later], plan.box, shown)
+        return hidden[later]
+
+    shown[y0:y1, x0:x1] = plan.background[y0:y1, x0:x1] & ~under(tuple(people))
+    seen = [k for k in plan.needs_completion()
+            if bool((plan.revealed[k, y0:y1, x0:x1] & ~under(tuple(t for t in people if rank[t] > rank[k]))).any())]
+    return seen, shown
 
 
 def with_unseen(hole: Any, plan: Any, seen: Sequence[int]) -> Any:
     """``hole`` plus the revealed pixels of the instances not in ``seen`` (all under new people):
     their content is never completed, so a background fill must treat it as unknown. ``hole``
     itself when every revealing instance is seen."""
-    unseen = [k for k in plan.needs_completion() if k not in set(seen)]
+    unseen = sorted(set(plan.needs_completion()) - set(seen))
     if not unseen:
         return hole
     x0, y0, x1, y1 = plan.box
