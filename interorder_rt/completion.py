@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -30,7 +30,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.backends import select
-from interorder_rt.compose.boxes import Box, mask_box, union_box
+from interorder_rt.compose.boxes import Box, Part, mask_box, union_box
 from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, padded
 from interorder_rt.compose.painter import copy_masked
 from interorder_rt.models.mnet import MNet, MNetConfig, mnet_input
@@ -212,8 +212,8 @@ def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: Cro
     x0, y0, x1, y1 = box.inside(*hole.shape)
     if x1 > x0 and y1 > y0:
         window = (slice(y0 - box.y0, y1 - box.y0), slice(x0 - box.x0, x1 - box.x0))
-        inside = known[y0:y1, x0:x1]
-        np.multiply(cv2.LUT(image[y0:y1, x0:x1], _UNIT_LEVELS), inside[..., None], out=rgb[window])
+        inside = np.ascontiguousarray(known[y0:y1, x0:x1])
+        rgb[window] = cv2.LUT(cv2.copyTo(image[y0:y1, x0:x1], inside.view(np.uint8)), _UNIT_LEVELS)  # 0 if unknown
         masks[window] = np.stack([inside, hole[y0:y1, x0:x1]], axis=-1)
     small = _resize(masks, size)
     frac, hole_crop = small[..., 0], small[..., 1] > 1e-6
@@ -237,20 +237,33 @@ def paste_base(out: np.ndarray, base: np.ndarray, box: CropBox, hole: np.ndarray
     copy_masked(out[y0:y1, x0:x1], base, hole[y0:y1, x0:x1])
 
 
-def paste_correction(image: np.ndarray, base: np.ndarray, correction: np.ndarray, box: CropBox,
-                     hole: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``image`` with its hole set to the full-resolution ``base`` fill (from :func:`box_fill`) plus
-    the S x S ``correction`` (in [-1, 1] units) resized to the box; written into ``out`` (a copy of
-    ``image``) when given, else into a new copy."""
-    out = image.copy() if out is None else out
+def filled_part(image: np.ndarray, base: np.ndarray, box: CropBox, hole: np.ndarray,
+                correction: np.ndarray | None = None) -> Part:
+    """The in-frame part of ``box``: ``image`` with its hole set to the full-resolution ``base``
+    fill (from :func:`box_fill`), plus the S x S ``correction`` (in [-1, 1] units) resized to the
+    box when given."""
     x0, y0, x1, y1 = box.inside(*hole.shape)
-    if x1 <= x0 or y1 <= y0:
-        return out
-    big = cv2.resize(correction, (box.side, box.side), interpolation=cv2.INTER_LINEAR)
-    delta = big[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0]
+    rgb = image[y0:y1, x0:x1].copy()
     region = hole[y0:y1, x0:x1]
-    filled = base[region].astype(np.float32) + 255.0 * delta[region]
-    out[y0:y1, x0:x1][region] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+    if x1 <= x0 or y1 <= y0:
+        return Part((x0, y0, x1, y1), rgb)
+    if correction is None:
+        copy_masked(rgb, base, region)
+    else:
+        big = cv2.resize(correction, (box.side, box.side), interpolation=cv2.INTER_LINEAR)
+        delta = big[y0 - box.y0 : y1 - box.y0, x0 - box.x0 : x1 - box.x0]
+        filled = base[region].astype(np.float32) + 255.0 * delta[region]
+        rgb[region] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+    return Part((x0, y0, x1, y1), rgb)
+
+
+def paste_correction(image: np.ndarray, base: np.ndarray, correction: np.ndarray, box: CropBox,
+                     hole: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` with its hole set as :func:`filled_part` sets it, with the correction."""
+    out = image.copy()
+    part = filled_part(image, base, box, hole, correction)
+    x0, y0, x1, y1 = part.box
+    out[y0:y1, x0:x1] = part.rgb
     return out
 
 
@@ -378,31 +391,60 @@ class ContentCompletion:
             raise ValueError(f"visible and amodal hold {visible.shape[0]} and {amodal.shape[0]} masks")
         return self._complete(image, visible, amodal)
 
+    def complete_parts(self, image: np.ndarray, visible: Sequence[np.ndarray], holes: Sequence[np.ndarray],
+                       boxes: Sequence[Box | None]) -> list[Part | None]:
+        """:meth:`complete_many` without frame-sized copies (the Engine's call).
+
+        Instance n fills ``holes[n]`` ((H, W) bool, none of it in ``visible[n]``); ``boxes[n]`` is
+        the tight box of ``visible[n] | holes[n]`` (None: nothing to fill). Returns, per instance,
+        the in-frame part of its fill box with the hole filled and every other pixel from ``image``,
+        or None.
+        """
+        _check_image(image)
+        for name, planes in (("visible", visible), ("holes", holes)):
+            for plane in planes:
+                _check_mask(name, plane, image)
+        if not len(visible) == len(holes) == len(boxes):
+            raise ValueError(f"visible, holes and boxes hold {len(visible)}, {len(holes)} and {len(boxes)} entries")
+        return self._parts(image, visible, holes, boxes)
+
     def _complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
         out = np.repeat(image[None], visible.shape[0], axis=0)
         holes, tight = _holes(visible, amodal)
+        for n, part in enumerate(self._parts(image, visible, holes, tight)):
+            if part is not None:
+                x0, y0, x1, y1 = part.box
+                out[n, y0:y1, x0:x1] = part.rgb
+        return out
+
+    def _parts(self, image: np.ndarray, visible: Sequence[np.ndarray], holes: Sequence[np.ndarray],
+               tight: Sequence[Box | None]) -> list[Part | None]:
+        parts: list[Part | None] = [None] * len(holes)
         todo = [n for n in range(len(holes)) if tight[n] is not None]
         if not todo:
-            return out
+            return parts
         if self.instance == "exemplar":
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
-                out[n] = exemplar_fill(image, holes[n], source=visible[n], options=self._instance_options())
-            return out
+                parts[n] = Part.whole(exemplar_fill(image, holes[n], source=visible[n],
+                                                    options=self._instance_options()))
+            return parts
         boxes = [square_around(tight[n], INSTANCE_MARGIN) for n in todo]
-        # Crops, then the full-resolution fills (OpenCV, GIL released), on worker threads; the fills
-        # while the net runs.
-        crops = list(_workers().map(lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size),
-                                    todo, boxes))
-        bases = [_workers().submit(box_fill, image, visible[n], box, hole=holes[n], coarse=_coarse(crop, box.side),
-                                   band=INSTANCE_FILL_BAND)
-                 for n, box, crop in zip(todo, boxes, crops)]
-        if self.instance == "telea":  # the classical fill MNet corrects, as it is
-            for n, box, base in zip(todo, boxes, bases):
-                paste_base(out[n], base.result(), box, holes[n])
-            return out
-        for n, box, base, correction in zip(todo, boxes, bases, self._corrections(crops)):
-            paste_correction(image, base.result(), correction, box, holes[n], out=out[n])
-        return out
+        crop = lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size)  # noqa: E731
+        base = lambda n, box, crop: box_fill(image, visible[n], box, hole=holes[n],  # noqa: E731
+                                             coarse=_coarse(crop, box.side), band=INSTANCE_FILL_BAND)
+        # On worker threads (OpenCV and the core release the GIL): with MNet, the crops, then the
+        # full-resolution fills while the net runs; without it, each instance's crop and fill as one task.
+        if self.instance == "telea":  # the classical fill MNet corrects, as it is; the largest box first
+            largest = sorted(zip(todo, boxes), key=lambda job: -job[1].side)
+            bases = [_workers().submit(lambda n, box: base(n, box, crop(n, box)), n, box) for n, box in largest]
+            for (n, box), done in zip(largest, bases):
+                parts[n] = filled_part(image, done.result(), box, holes[n])
+            return parts
+        crops = list(_workers().map(crop, todo, boxes))
+        bases = [_workers().submit(base, n, box, c) for n, box, c in zip(todo, boxes, crops)]
+        for n, box, done, correction in zip(todo, boxes, bases, self._corrections(crops)):
+            parts[n] = filled_part(image, done.result(), box, holes[n], correction)
+        return parts
 
     def _instance_options(self) -> ExemplarOptions:
         """The instance's box is its context: a small band around it only."""

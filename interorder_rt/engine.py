@@ -44,7 +44,7 @@ from interorder_rt.compose import (
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
-from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.boxes import Box, Part, mask_box_in, union_box, with_visible
 from interorder_rt.compose.sight import in_sight, with_unseen, within
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
@@ -359,17 +359,21 @@ class Engine:
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
             people = {t: Layer(out[0], out[1], alpha_of(out), getattr(out, "box", None)) for t, out in moved.items()}
         with watch.stage("completion"):
-            amodal = order.amodal | frame.masks
+            amodal = with_visible(np.asarray(order.amodal, dtype=bool), frame.masks, boxes)
             plan = plan_removal(modal, amodal, order.layering, targets)
             seen, shown = in_sight(plan, people, order.layering)
             instances = memory.instances if memory is not None else None
             if instances is not None:
                 instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
-            completed = self._complete_revealed(image, modal, plan, seen, cache, instances, frame.instance_ids)
+            completed = self._complete_revealed(image, modal, plan, seen, boxes, cache, instances,
+                                                frame.instance_ids)
             background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, memory,
                                                cache)
         with watch.stage("merge"):
-            merged, visible = merge_transfer(background, image, modal, order.layering, plan, completed, people, boxes)
+            # The background holds every revealed pixel of the front-most instance revealing it, so it
+            # serves as each revealing instance's layer: the paint keeps what separate images would give.
+            layers = dict.fromkeys(completed, background)
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, layers, people, boxes)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
         total = (time.perf_counter() - watch.start) * 1e3
         return TransferResult(
@@ -386,38 +390,50 @@ class Engine:
         )
 
     def _complete_revealed(
-        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, seen: Sequence[int],
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, seen: Sequence[int], boxes: list[Box | None],
         cache: RepeatCache | None = None, instances: InstanceMemory | None = None, ids: Sequence[int] | None = None,
-    ) -> dict[int, np.ndarray]:
-        """Each revealing instance's image with its revealed region completed (one batch if the stage can).
+    ) -> dict[int, Part]:
+        """Each revealing instance's completed content, as a part of the frame holding its revealed
+        region (one batch if the stage can).
 
         Only the ``seen`` instances are completed; the others' revealed regions lie wholly under new
         people (``compose.sight``) and keep the frame's pixels. ``instances`` (a still-camera
         stream's ``compose.InstanceMemory``) serves the regions it covers and keeps the new completions."""
-        hidden = {k: image for k in plan.needs_completion() if k not in seen}
+        hidden = {k: Part.whole(image) for k in plan.needs_completion() if k not in seen}
         todo = list(seen)
         if instances is not None and ids is not None:
             recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
-            done = {k: out for k, out in recalled.items() if out is not None}
+            done = {k: Part.whole(out) for k, out in recalled.items() if out is not None}
             todo = [k for k in todo if k not in done]
-            fresh = self._complete_fresh(image, modal, plan, todo, cache)
-            for k, out in fresh.items():
-                instances.remember(ids[k], out, plan.revealed[k])
+            fresh = self._complete_fresh(image, modal, plan, todo, boxes, cache)
+            for k, part in fresh.items():
+                instances.remember(ids[k], part.rgb, plan.revealed[k], at=part.box[:2])
             return {**hidden, **done, **fresh}
-        return {**hidden, **self._complete_fresh(image, modal, plan, todo, cache)}
+        return {**hidden, **self._complete_fresh(image, modal, plan, todo, boxes, cache)}
 
     def _complete_fresh(
-        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], cache: RepeatCache | None
-    ) -> dict[int, np.ndarray]:
-        """The completion stage's fills of the ``todo`` instances' revealed regions (cached in a stream)."""
+        self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], boxes: list[Box | None],
+        cache: RepeatCache | None,
+    ) -> dict[int, Part]:
+        """The completion stage's fills of the ``todo`` instances' revealed regions (cached in a stream).
+
+        ``boxes[k]`` holds ``modal[k]``; revealed pixels lie in the plan's box."""
         if not todo:
             return {}
 
-        def complete() -> dict[int, np.ndarray]:
+        def complete() -> dict[int, Part]:
+            if hasattr(self.completion, "complete_parts"):
+                tight = [union_box([mask_box_in(modal[k], boxes[k]), mask_box_in(plan.revealed[k], plan.box)])
+                         for k in todo]
+                parts = self.completion.complete_parts(image, [modal[k] for k in todo],
+                                                       [plan.revealed[k] for k in todo], tight)
+                return {k: part for k, part in zip(todo, parts) if part is not None}
             visible, amodal = modal[todo], modal[todo] | plan.revealed[todo]
             if hasattr(self.completion, "complete_many"):
-                return dict(zip(todo, self.completion.complete_many(image, visible, amodal)))
-            return {k: self.completion.complete(image, v, a) for k, v, a in zip(todo, visible, amodal)}
+                images = self.completion.complete_many(image, visible, amodal)
+            else:
+                images = [self.completion.complete(image, v, a) for v, a in zip(visible, amodal)]
+            return {k: Part.whole(out) for k, out in zip(todo, images)}
 
         if cache is None:
             return complete()
@@ -427,7 +443,7 @@ class Engine:
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
-        completed: dict[int, np.ndarray], seen: Sequence[int], shown: np.ndarray, memory: BackgroundMemory | None,
+        completed: dict[int, Part], seen: Sequence[int], shown: np.ndarray, memory: BackgroundMemory | None,
         cache: RepeatCache | None = None,
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.

@@ -12,79 +12,129 @@
 namespace interorder {
 namespace {
 
-// Storage of one pyramid level, and the lists of its target and hole pixels.
+// Storage of one pyramid level, and the lists of its target and hole pixels. Its buffers keep
+// their capacity from call to call (Workspace): a stream's fills touch no fresh pages.
 struct LevelData {
   int h = 0, w = 0;
-  std::vector<uint8_t> rgb, hole, source, valid, target;
+  std::vector<uint8_t> rgb, hole, source, valid, target, needed;
   std::vector<int32_t> targets, holes;
 
-  LevelData(int height, int width)
-      : h(height), w(width), rgb(3 * size()), hole(size()), source(size()), valid(size()), target(size()) {}
+  void reset(int height, int width) {
+    h = height, w = width;
+    for (auto* plane : {&hole, &source, &valid, &target, &needed}) plane->resize(size());
+    rgb.resize(3 * size());
+    targets.clear(), holes.clear();
+  }
   size_t size() const { return static_cast<size_t>(h) * static_cast<size_t>(w); }
   pm::Level view() { return {h, w, rgb.data(), hole.data(), source.data(), valid.data(), target.data()}; }
 };
 
-int threads_for_pixels(int64_t pixels, int64_t cost) { return threads_for(pixels * cost); }
+// What one fill works in: the pyramid and the per-level fields, kept per calling thread and
+// as large as the largest region it filled.
+struct Workspace {
+  std::vector<LevelData> levels;
+  std::vector<int32_t> nnf, nnf_out, coarse_nnf;
+  std::vector<uint32_t> weight;
+  std::vector<int16_t> runs;  // per-row window counts of classify
+};
 
-// valid / target flags (as pm::classify_pixel, by separable window sums) and the pixel lists;
-// returns the first valid centre, or -1.
-int32_t classify(LevelData& level, int r) {
-  const int h = level.h, w = level.w, side = 2 * r + 1;
-  std::vector<int32_t> source_run(level.size()), hole_run(level.size());  // per-row window counts
-#pragma omp parallel for schedule(static) num_threads(threads_for_pixels(static_cast<int64_t>(level.size()), 8))
-  for (int y = 0; y < h; ++y) {
-    const int64_t row = static_cast<int64_t>(y) * w;
-    const uint8_t* src = level.source.data() + row;
-    const uint8_t* hole = level.hole.data() + row;
-    int32_t s = 0, o = 0;
-    for (int x = 0; x < std::min(r, w); ++x) s += src[x], o += hole[x];
-    for (int x = 0; x < w; ++x) {
-      if (x + r < w) s += src[x + r], o += hole[x + r];
-      if (x - r - 1 >= 0) s -= src[x - r - 1], o -= hole[x - r - 1];
-      source_run[row + x] = s;
-      hole_run[row + x] = o;
-    }
-  }
-  // Column sums over the rows [y - r, y + r], moved down one row at a time (contiguous rows).
-  std::vector<int32_t> column_sources(w, 0), column_holes(w, 0);
-  int32_t* __restrict__ s = column_sources.data();
-  int32_t* __restrict__ o = column_holes.data();
-  const auto add_row = [&](int y, int sign) {
-    const int32_t* __restrict__ sr = source_run.data() + static_cast<int64_t>(y) * w;
-    const int32_t* __restrict__ orow = hole_run.data() + static_cast<int64_t>(y) * w;
-    for (int x = 0; x < w; ++x) s[x] += sign * sr[x], o[x] += sign * orow[x];
-  };
-  for (int y = 0; y < std::min(r, h); ++y) add_row(y, 1);
-  int32_t first = -1;
-  for (int y = 0; y < h; ++y) {
-    if (y + r < h) add_row(y + r, 1);
-    if (y - r - 1 >= 0) add_row(y - r - 1, -1);
-    const int64_t row = static_cast<int64_t>(y) * w;
-    uint8_t* __restrict__ valid = level.valid.data() + row;
-    uint8_t* __restrict__ target = level.target.data() + row;
-    const bool rows_inside = y >= r && y + r < h;
-    for (int x = 0; x < w; ++x) {
-      valid[x] = rows_inside && x >= r && x + r < w && s[x] == side * side;
-      target[x] = o[x] > 0;
-    }
-    const uint8_t* hole = level.hole.data() + row;
-    for (int x = 0; x < w; ++x) {
-      const int32_t i = static_cast<int32_t>(row + x);
-      if (target[x]) level.targets.push_back(i);
-      if (hole[x]) level.holes.push_back(i);
-      if (first < 0 && valid[x]) first = i;
-    }
-  }
-  return first;
+Workspace& workspace() {
+  thread_local Workspace space;
+  return space;
 }
 
-LevelData downsample(LevelData& fine) {
-  LevelData coarse((fine.h + 1) / 2, (fine.w + 1) / 2);
+int threads_for_pixels(int64_t pixels, int64_t cost) { return threads_for(pixels * cost); }
+
+// Counts of the window [x - r, x + r] of one row of the 0 / 1 plane `a` (where `b`, when given, is nonzero).
+void row_counts(const uint8_t* __restrict__ a, const uint8_t* __restrict__ b, int w, int r,
+                int16_t* __restrict__ out) {
+  const auto at = [&](int x) { return b ? a[x] & static_cast<uint8_t>(b[x] != 0) : a[x]; };
+  int32_t c = 0;
+  for (int x = 0; x < std::min(r, w); ++x) c += at(x);
+  for (int x = 0; x < w; ++x) {
+    if (x + r < w) c += at(x + r);
+    if (x - r - 1 >= 0) c -= at(x - r - 1);
+    out[x] = static_cast<int16_t>(c);
+  }
+}
+
+// Appends the indices of the nonzero pixels of `plane` (n of them at most) to `list`, in order.
+void append_nonzero(const uint8_t* __restrict__ plane, int64_t n, std::vector<int32_t>& list) {
+  size_t count = list.size();
+  list.resize(count + static_cast<size_t>(n));
+  int32_t* __restrict__ out = list.data();
+  for (int64_t i = 0; i < n; ++i) {
+    out[count] = static_cast<int32_t>(i);
+    count += plane[i] != 0;
+  }
+  list.resize(count);
+}
+
+// valid / target flags (as pm::classify_pixel) by separable window counts, and the pixel lists;
+// with `shown`, also `needed`: the targets whose patch covers a shown hole pixel (as
+// pm::covers_shown). Returns the first valid centre, or -1.
+int32_t classify(LevelData& level, int r, std::vector<int16_t>& runs, const uint8_t* shown = nullptr) {
+  const int h = level.h, w = level.w, side = 2 * r + 1, planes = shown ? 3 : 2;
+  const int64_t n = static_cast<int64_t>(level.size());
+  runs.resize(static_cast<size_t>(planes) * level.size());
+  int16_t* const run[3] = {runs.data(), runs.data() + n, runs.data() + 2 * n};  // source, hole, shown hole
+  const uint8_t* const hole = level.hole.data();
+#pragma omp parallel for schedule(static) num_threads(threads_for_pixels(n, 8))
+  for (int y = 0; y < h; ++y) {
+    const int64_t row = static_cast<int64_t>(y) * w;
+    row_counts(level.source.data() + row, nullptr, w, r, run[0] + row);
+    row_counts(hole + row, nullptr, w, r, run[1] + row);
+    if (shown) row_counts(hole + row, shown + row, w, r, run[2] + row);
+  }
+  // Column sums over the rows [y - r, y + r]: each block of rows starts its own and moves it down.
+  const int threads = threads_for_pixels(n, 4);
+  const int block = (h + threads - 1) / threads;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int b = 0; b < threads; ++b) {
+    const int y_begin = b * block, y_end = std::min(h, y_begin + block);
+    std::vector<int32_t> sums(static_cast<size_t>(planes) * w, 0);
+    const auto add_row = [&](int y, int sign) {
+      for (int p = 0; p < planes; ++p) {
+        const int16_t* __restrict__ counts = run[p] + static_cast<int64_t>(y) * w;
+        int32_t* __restrict__ sum = sums.data() + static_cast<int64_t>(p) * w;
+        for (int x = 0; x < w; ++x) sum[x] += sign * counts[x];
+      }
+    };
+    if (y_begin < y_end) {
+      for (int y = std::max(0, y_begin - r); y < std::min(h, y_begin + r); ++y) add_row(y, 1);
+    }
+    for (int y = y_begin; y < y_end; ++y) {
+      if (y + r < h) add_row(y + r, 1);
+      if (y > y_begin && y - r - 1 >= 0) add_row(y - r - 1, -1);
+      const int64_t row = static_cast<int64_t>(y) * w;
+      const int32_t* __restrict__ sources = sums.data();
+      const int32_t* __restrict__ holes = sums.data() + w;
+      uint8_t* __restrict__ valid = level.valid.data() + row;
+      uint8_t* __restrict__ target = level.target.data() + row;
+      const bool rows_inside = y >= r && y + r < h;
+      for (int x = 0; x < w; ++x) {
+        valid[x] = rows_inside && x >= r && x + r < w && sources[x] == side * side;
+        target[x] = holes[x] > 0;
+      }
+      if (shown) {
+        const int32_t* __restrict__ wanted = sums.data() + 2 * static_cast<int64_t>(w);
+        uint8_t* __restrict__ needed = level.needed.data() + row;
+        for (int x = 0; x < w; ++x) needed[x] = wanted[x] > 0;
+      }
+    }
+  }
+  append_nonzero(level.target.data(), n, level.targets);
+  append_nonzero(hole, n, level.holes);
+  const uint8_t* valid = std::find(level.valid.data(), level.valid.data() + n, uint8_t{1});
+  return valid == level.valid.data() + n ? -1 : static_cast<int32_t>(valid - level.valid.data());
+}
+
+void downsample(LevelData& fine, LevelData& coarse) {
+  coarse.reset((fine.h + 1) / 2, (fine.w + 1) / 2);
   const pm::Level f = fine.view(), c = coarse.view();
   const int64_t n = static_cast<int64_t>(coarse.size());
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(n, 16))
   for (int64_t i = 0; i < n; ++i) pm::downsample_pixel(f, c, static_cast<int>(i % c.w), static_cast<int>(i / c.w));
-  return coarse;
 }
 
 // Onion peel of the hole from its border inwards: the coarsest level's starting colours.
@@ -127,37 +177,12 @@ void vote(LevelData& level, int r, const std::vector<int32_t>& nnf, const std::v
 }
 
 // The full-size level's work cut to what the `shown` hole pixels need: their votes, and the
-// targets whose patches cover one of them (pm::covers_shown, here by separable window counts).
-void keep_shown(LevelData& level, const uint8_t* shown, int r) {
-  const int h = level.h, w = level.w;
-  std::vector<int32_t> row_count(level.size());
-  for (int y = 0; y < h; ++y) {
-    const int64_t row = static_cast<int64_t>(y) * w;
-    const auto wanted = [&](int x) { return static_cast<int32_t>(level.hole[row + x] && shown[row + x]); };
-    int32_t count = 0;
-    for (int x = 0; x < std::min(r, w); ++x) count += wanted(x);
-    for (int x = 0; x < w; ++x) {
-      if (x + r < w) count += wanted(x + r);
-      if (x - r - 1 >= 0) count -= wanted(x - r - 1);
-      row_count[row + x] = count;
-    }
-  }
-  std::vector<int32_t> window(w, 0);
-  const auto add_row = [&](int y, int sign) {
-    const int32_t* counts = row_count.data() + static_cast<int64_t>(y) * w;
-    for (int x = 0; x < w; ++x) window[x] += sign * counts[x];
-  };
-  std::vector<uint8_t> needed(level.size());
-  for (int y = 0; y < std::min(r, h); ++y) add_row(y, 1);
-  for (int y = 0; y < h; ++y) {
-    if (y + r < h) add_row(y + r, 1);
-    if (y - r - 1 >= 0) add_row(y - r - 1, -1);
-    for (int x = 0; x < w; ++x) needed[static_cast<int64_t>(y) * w + x] = window[x] > 0;
-  }
+// targets whose patches cover one of them (`needed`, from classify).
+void keep_shown(LevelData& level, const uint8_t* shown) {
   const auto drop = [](std::vector<int32_t>& pixels, const auto& keep) {
     pixels.erase(std::remove_if(pixels.begin(), pixels.end(), [&](int32_t i) { return !keep(i); }), pixels.end());
   };
-  drop(level.targets, [&](int32_t i) { return needed[i] != 0; });
+  drop(level.targets, [&](int32_t i) { return level.needed[i] != 0; });
   drop(level.holes, [&](int32_t i) { return shown[i] != 0; });
 }
 
@@ -174,29 +199,35 @@ int fill_levels(int h, int w, const FillOptions& options) {
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
                      const FillOptions& options, const uint8_t* shown) {
   const int r = options.patch_size / 2;
-  std::vector<LevelData> levels;
-  levels.emplace_back(h, w);
-  LevelData& base = levels.back();
+  const int wanted = fill_levels(h, w, options);
+  Workspace& space = workspace();
+  if (static_cast<int>(space.levels.size()) < wanted) space.levels.resize(wanted);
+  std::vector<LevelData>& levels = space.levels;
+  LevelData& base = levels[0];
+  base.reset(h, w);
   std::memcpy(base.rgb.data(), rgb, base.rgb.size());
+  uint8_t* __restrict__ holes = base.hole.data();
+  uint8_t* __restrict__ sources = base.source.data();
   for (size_t i = 0; i < base.size(); ++i) {
-    base.hole[i] = hole[i] != 0;
-    base.source[i] = source[i] != 0 && !base.hole[i];
+    holes[i] = hole[i] != 0;
+    sources[i] = source[i] != 0 && hole[i] == 0;
   }
-  std::vector<int32_t> fallback{classify(base, r)};
+  std::vector<int32_t> fallback{classify(base, r, space.runs, shown)};
   if (fallback[0] < 0) return false;
   if (base.holes.empty()) return true;
-  const int wanted = fill_levels(h, w, options);
-  while (static_cast<int>(levels.size()) < wanted) {
-    LevelData coarse = downsample(levels.back());
-    const int32_t first = classify(coarse, r);
+  int built = 1;
+  while (built < wanted) {
+    downsample(levels[built - 1], levels[built]);
+    const int32_t first = classify(levels[built], r, space.runs);
     if (first < 0) break;
-    levels.push_back(std::move(coarse));
     fallback.push_back(first);
+    ++built;
   }
 
-  std::vector<int32_t> nnf, coarse_nnf;
+  std::vector<int32_t>&nnf = space.nnf, &nnf_out = space.nnf_out, &coarse_nnf = space.coarse_nnf;
+  std::vector<uint32_t>& weight = space.weight;
   int coarse_w = 0, coarse_h = 0;
-  const int top = static_cast<int>(levels.size()) - 1;
+  const int top = built - 1;
   for (int l = top; l >= 0; --l) {
     LevelData& level = levels[l];
     const pm::Level L = level.view();
@@ -206,7 +237,7 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     } else {
       upsample_colours(level, levels[l + 1]);
     }
-    if (l == 0 && rounds == 0 && shown) keep_shown(level, shown, r);
+    if (l == 0 && rounds == 0 && shown) keep_shown(level, shown);
     const int64_t count = static_cast<int64_t>(level.targets.size());
     nnf.assign(level.size(), -1);
     const uint32_t seed = options.seed, tag = static_cast<uint32_t>(l);
@@ -217,8 +248,8 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
       const int32_t guess = l == top ? -1 : pm::upsampled_guess(L, coarse_nnf.data(), coarse_w, coarse_h, x, y);
       nnf[i] = pm::start_match(L, guess, fallback[l], seed, tag, x, y);
     }
-    std::vector<int32_t> nnf_out(nnf);
-    std::vector<uint32_t> weight(level.size(), 0);
+    nnf_out = nnf;
+    weight.assign(level.size(), 0);
     const int radius = l == top ? std::max(L.w, L.h) : options.local_radius;
     if (rounds == 0) {
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(count, 150))
@@ -242,8 +273,7 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     coarse_nnf.swap(nnf);
     coarse_w = L.w, coarse_h = L.h;
   }
-  const LevelData& full = levels.front();  // `base` may have moved as levels grew
-  for (const int32_t i : full.holes) std::memcpy(rgb + 3 * static_cast<int64_t>(i), &full.rgb[3 * static_cast<int64_t>(i)], 3);
+  for (const int32_t i : base.holes) std::memcpy(rgb + 3 * static_cast<int64_t>(i), &base.rgb[3 * static_cast<int64_t>(i)], 3);
   return true;
 }
 

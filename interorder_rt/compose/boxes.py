@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 import numpy as np
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+@dataclass(frozen=True)
+class Part:
+    """The pixels of one box of a frame: what a step made there, without a frame-sized copy."""
+
+    box: Box  # x0, y0, x1, y1 in the frame
+    rgb: np.ndarray  # (y1 - y0, x1 - x0, 3)
+
+    @classmethod
+    def whole(cls, image: np.ndarray) -> Part:
+        """The whole (H, W, 3) ``image`` as a part of itself (a view, no copy)."""
+        return cls((0, 0, image.shape[1], image.shape[0]), image)
+
+    def within(self, box: Box) -> np.ndarray:
+        """The part's pixels over ``box``, a box inside the part's own (a view)."""
+        x0, y0, x1, y1 = box
+        left, top = self.box[:2]
+        return self.rgb[y0 - top : y1 - top, x0 - left : x1 - left]
 
 
 def mask_box(plane: np.ndarray) -> Box | None:
@@ -16,6 +36,15 @@ def mask_box(plane: np.ndarray) -> Box | None:
         return None
     cols = np.flatnonzero(plane[rows[0] : rows[-1] + 1].any(axis=0))
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def mask_box_in(plane: np.ndarray, box: Box | None) -> Box | None:
+    """:func:`mask_box` of a plane whose nonzero pixels all lie in ``box``, looked for there only."""
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    inner = mask_box(plane[y0:y1, x0:x1])
+    return None if inner is None else (inner[0] + x0, inner[1] + y0, inner[2] + x0, inner[3] + y0)
 
 
 def mask_boxes(masks: np.ndarray) -> list[Box | None]:
@@ -44,3 +73,18 @@ def intersection(a: Box | None, b: Box | None) -> Box | None:
         return None
     x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
     return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+
+def with_visible(amodal: np.ndarray, masks: np.ndarray, boxes: Sequence[Box | None]) -> np.ndarray:
+    """``amodal | masks`` for (N, H, W) stacks, worked out in the masks' ``boxes`` only: ``amodal``
+    itself (no copy) when it already holds every mask pixel, as recovered amodal masks do."""
+    missing = [k for k, box in enumerate(boxes)
+               if box is not None and (masks[k, box[1] : box[3], box[0] : box[2]] >
+                                       amodal[k, box[1] : box[3], box[0] : box[2]]).any()]
+    if not missing:
+        return amodal
+    out = amodal.copy()
+    for k in missing:
+        x0, y0, x1, y1 = boxes[k]
+        out[k, y0:y1, x0:x1] |= masks[k, y0:y1, x0:x1]
+    return out

@@ -134,16 +134,19 @@ class InstanceMemory:
         self.recalls += 1
         return self.arrays.read_only(entry.canvas)
 
-    def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray) -> None:
+    def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray,
+                 at: tuple[int, int] = (0, 0)) -> None:
         """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it,
-        in place of its earlier completion."""
+        in place of its earlier completion. ``completed`` is the instance's layer image, or a part
+        of it holding every revealed pixel, with its top-left pixel at ``at`` (x, y) in the frame."""
         entry = self._by_id.get(int(instance_id))
         box = self.arrays.box(revealed)
-        if entry is None or box is None or entry.canvas.shape != completed.shape:
+        if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return
         x0, y0, x1, y1 = box
+        left, top = at
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
-        self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0:y1, x0:x1], new)
+        self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0 - top : y1 - top, x0 - left : x1 - left], new)
         entry.completion = (box, new)
 
     def _still(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, mask_box, union_box
+from interorder_rt.compose.boxes import Box, Part, intersection, mask_box, union_box
 from interorder_rt.compose.painter import copy_masked
 
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
@@ -84,15 +84,17 @@ def plan_removal(
     return RemovalPlan(hole=hole, revealed=revealed, background=background, box=box)
 
 
-def with_revealed(image: np.ndarray, plan: RemovalPlan, completed: Mapping[int, np.ndarray],
+def with_revealed(image: np.ndarray, plan: RemovalPlan, completed: Mapping[int, Part],
                   layering: Sequence[int]) -> np.ndarray:
-    """A copy of ``image`` with each instance's revealed pixels from its ``completed`` image, back
-    to front, copied within the plan's box only."""
+    """A copy of ``image`` with each instance's revealed pixels from its ``completed`` part (which
+    holds them), back to front, copied within the plan's box only."""
     out = image.copy()
-    x0, y0, x1, y1 = plan.box or (0, 0, image.shape[1], image.shape[0])
+    whole = (0, 0, image.shape[1], image.shape[0])
     for k in (int(i) for i in layering):
-        if k in completed:
-            copy_masked(out[y0:y1, x0:x1], completed[k][y0:y1, x0:x1], plan.revealed[k, y0:y1, x0:x1])
+        box = intersection(plan.box or whole, completed[k].box) if k in completed else None
+        if box is not None:
+            x0, y0, x1, y1 = box
+            copy_masked(out[y0:y1, x0:x1], completed[k].within(box), plan.revealed[k, y0:y1, x0:x1])
     return out
 
 
