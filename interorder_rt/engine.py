@@ -438,8 +438,8 @@ class Engine:
         if cache is None:
             return complete()
         x0, y0, x1, y1 = plan.box  # the completions' inputs follow from these (revealed pixels lie in the box)
-        key = (image, modal, plan.revealed[todo, y0:y1, x0:x1], np.array([*todo, *plan.box]))
-        return cache.get("instances", key, complete)
+        key = (np.array([*todo, *plan.box]), plan.revealed[todo, y0:y1, x0:x1], modal, image)
+        return cache.get("instances", key, complete, fresh=(0, 1, 2))  # modal: grow_targets' copy; the image may be the caller's
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
@@ -469,8 +469,8 @@ class Engine:
         def fill() -> np.ndarray:
             return self.completion.fill_background(staged, hole, **options)
 
-        key = (staged, hole, *options.values())
-        filled = fill() if cache is None else cache.get("background", key, fill)
+        key = (hole, *options.values(), staged)  # all made for this frame
+        filled = fill() if cache is None else cache.get("background", key, fill, fresh=range(len(key)))
         if memory is not None:
             memory.remember(filled, needed)  # a later frame freeing these pixels recalls this fill
         return filled

@@ -14,6 +14,8 @@ from typing import Callable, Sequence, TypeVar
 import cv2
 import numpy as np
 
+from interorder_rt.compose.boxes import Part
+
 T = TypeVar("T")
 
 
@@ -25,14 +27,21 @@ class RepeatCache:
         self._last: dict[str, tuple[tuple[np.ndarray | None, ...], object]] = {}
         self.hits = 0
 
-    def get(self, name: str, inputs: Sequence[np.ndarray | None], compute: Callable[[], T]) -> T:
-        """``compute()``, or its last result for ``name`` when ``inputs`` equal the last ones."""
+    def get(self, name: str, inputs: Sequence[np.ndarray | None], compute: Callable[[], T],
+            fresh: Sequence[int] = ()) -> T:
+        """``compute()``, or its last result for ``name`` when ``inputs`` equal the last ones.
+
+        Inputs are compared in the order given (the cheapest first fails fastest) and copied for the
+        next frame, except those at the positions ``fresh``: arrays made for this call that no one
+        changes afterwards, kept as they are.
+        """
         last = self._last.get(name)
         if last is not None and self._equal(last[0], inputs):
             self.hits += 1
             return last[1]
         result = self._frozen(compute())
-        self._last[name] = (tuple(None if a is None else self._kept(a) for a in inputs), result)
+        kept = tuple(a if a is None or i in fresh else self._kept(a) for i, a in enumerate(inputs))
+        self._last[name] = (kept, result)
         return result
 
     def _equal(self, a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:
@@ -57,9 +66,10 @@ class RepeatCache:
 
     @staticmethod
     def _frozen(result: T) -> T:
-        """``result`` with its arrays (or a dict's array values) made read-only."""
-        arrays = result.values() if isinstance(result, dict) else (result,)
-        for array in arrays:
+        """``result`` with its arrays (or a dict's array or ``Part`` values) made read-only."""
+        values = result.values() if isinstance(result, dict) else (result,)
+        for value in values:
+            array = value.rgb if isinstance(value, Part) else value
             if isinstance(array, np.ndarray):
                 array.flags.writeable = False
         return result
