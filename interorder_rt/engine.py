@@ -44,7 +44,7 @@ from interorder_rt.compose import (
 )
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
-from interorder_rt.compose.boxes import Box, Part, mask_box_in, union_box, with_visible
+from interorder_rt.compose.boxes import Box, Part, mask_box_in, union_box, union_in, with_visible
 from interorder_rt.compose.sight import in_sight, with_unseen, within
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
@@ -352,7 +352,8 @@ class Engine:
         size = image.shape[:2]
         if boxes is None:
             boxes = mask_boxes(frame.masks)
-        # each box holds its mask's pixels after give_to_front and grow_targets too
+        # each box still holds its mask's pixels after give_to_front and grow_targets, but a replaced
+        # person's, which the margin grows (the plan's box holds those)
         owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
         modal = grow_targets(owned, order.layering, targets, self.removal_margin)
         with watch.stage("pose"):
@@ -367,13 +368,13 @@ class Engine:
                 instances.update(image, modal, frame.instance_ids, skip=targets, boxes=boxes)
             completed = self._complete_revealed(image, modal, plan, seen, boxes, cache, instances,
                                                 frame.instance_ids)
+            reach = [plan.box if k in targets else box for k, box in enumerate(boxes)]
             background = self._fill_background(image, modal, order.layering, plan, completed, seen, shown, memory,
-                                               cache)
+                                               cache, reach)
         with watch.stage("merge"):
-            # The background holds every revealed pixel of the front-most instance revealing it, so it
-            # serves as each revealing instance's layer: the paint keeps what separate images would give.
-            layers = dict.fromkeys(completed, background)
-            merged, visible = merge_transfer(background, image, modal, order.layering, plan, layers, people, boxes)
+            # The background holds every revealed pixel of the front-most instance revealing it
+            # (tests/test_parts.py: the paint keeps what each instance's own completion would give).
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, None, people, boxes)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
         total = (time.perf_counter() - watch.start) * 1e3
         return TransferResult(
@@ -444,17 +445,17 @@ class Engine:
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,
         completed: dict[int, Part], seen: Sequence[int], shown: np.ndarray, memory: BackgroundMemory | None,
-        cache: RepeatCache | None = None,
+        cache: RepeatCache | None, reach: list[Box | None],
     ) -> np.ndarray:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
         Revealed content goes in first so that the background filler sees no pixel of the
         removed people as context; the filler copies from no instance (``avoid``) where it can.
         What the instances not ``seen`` reveal was not completed and counts as hole; only the
-        ``shown`` hole pixels need a fill (``compose.sight``).
+        ``shown`` hole pixels need a fill (``compose.sight``). ``reach[k]`` holds ``modal[k]``.
         """
         staged = with_revealed(image, plan, completed, layering)
-        people = modal.any(axis=0)
+        people = union_in(modal, reach)
         hole = with_unseen(plan.background, plan, seen)
         if memory is not None:
             memory.update(image, people)

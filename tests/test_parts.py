@@ -9,7 +9,7 @@ import pytest
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose import InstanceMemory, Layer, merge_transfer, plan_removal, with_revealed
-from interorder_rt.compose.boxes import Part, mask_box, mask_box_in, union_box, with_visible
+from interorder_rt.compose.boxes import Part, mask_box, mask_box_in, union_box, union_in, with_visible
 from interorder_rt.synth import generate_scene
 
 H, W = 40, 60
@@ -55,8 +55,9 @@ def test_completed_parts_refuse_mismatched_inputs(scene):
 
 def test_the_background_serves_as_every_revealing_instance_layer():
     """What the Engine relies on: with the revealed pixels staged back to front, painting each
-    revealing instance from the filled background gives what painting its own completion gives,
-    with a half-transparent new person between two instances whose revealed parts overlap."""
+    revealing instance from the filled background, and skipping the layers below the first new
+    person, gives what painting its own completion gives, with a half-transparent new person
+    between two instances whose revealed parts overlap."""
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
     back, middle, old, other = rect(5, 30, 5, 35), rect(10, 35, 25, 55), rect(8, 32, 15, 45), rect(0, 8, 0, 20)
@@ -75,10 +76,11 @@ def test_the_background_serves_as_every_revealing_instance_layer():
     people = {3: Layer(np.full((H, W, 3), 200, np.uint8), alpha > 0, alpha),
               2: Layer(np.full((H, W, 3), 50, np.uint8), rect(0, 5, 50, 60))}
     separate = merge_transfer(background, image, modal, layering, plan, own, people)
-    shared = merge_transfer(background, image, modal, layering, plan, dict.fromkeys(own, background), people)
-    np.testing.assert_array_equal(shared[0], separate[0])
-    for t in people:
-        np.testing.assert_array_equal(shared[1][t], separate[1][t])
+    for shared in (merge_transfer(background, image, modal, layering, plan, dict.fromkeys(own, background), people),
+                   merge_transfer(background, image, modal, layering, plan, None, people)):  # the Engine's call
+        np.testing.assert_array_equal(shared[0], separate[0])
+        for t in people:
+            np.testing.assert_array_equal(shared[1][t], separate[1][t])
 
 
 def test_a_part_with_its_origin_is_remembered_like_the_whole_image():
@@ -109,6 +111,13 @@ def test_a_mask_box_looked_for_in_a_box_is_the_tight_box():
     assert mask_box_in(mask, (0, 10, 40, 30)) == mask_box(mask) == (7, 12, 31, 20)
     assert mask_box_in(mask, None) is None
     assert mask_box_in(np.zeros((H, W), bool), (0, 0, 10, 10)) is None
+
+
+def test_the_union_of_masks_in_their_boxes_is_their_union():
+    masks = np.stack([rect(5, 15, 5, 15), rect(20, 30, 30, 50), rect(0, 0, 0, 0)])
+    boxes = [mask_box(m) for m in masks]
+    np.testing.assert_array_equal(union_in(masks, boxes), masks.any(axis=0))
+    np.testing.assert_array_equal(union_in(masks, [None, boxes[1], None]), masks[1])
 
 
 def test_amodal_masks_holding_the_visible_ones_are_not_copied():

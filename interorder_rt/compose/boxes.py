@@ -75,6 +75,16 @@ def intersection(a: Box | None, b: Box | None) -> Box | None:
     return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
+def union_in(masks: np.ndarray, boxes: Sequence[Box | None]) -> np.ndarray:
+    """(H, W) bool: the union of an (N, H, W) stack whose mask k lies in ``boxes[k]``, looked for there only."""
+    out = np.zeros(masks.shape[1:], bool)
+    for k, box in enumerate(boxes):
+        if box is not None:
+            x0, y0, x1, y1 = box
+            out[y0:y1, x0:x1] |= masks[k, y0:y1, x0:x1]
+    return out
+
+
 def with_visible(amodal: np.ndarray, masks: np.ndarray, boxes: Sequence[Box | None]) -> np.ndarray:
     """``amodal | masks`` for (N, H, W) stacks, worked out in the masks' ``boxes`` only: ``amodal``
     itself (no copy) when it already holds every mask pixel, as recovered amodal masks do."""

@@ -49,7 +49,7 @@ def merge_transfer(
     modal: np.ndarray,
     layering: Sequence[int],
     plan: RemovalPlan,
-    completed: Mapping[int, np.ndarray],
+    completed: Mapping[int, np.ndarray] | None,
     people: Mapping[int, Layer],
     boxes: Sequence[Box | None] | None = None,
 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
@@ -57,9 +57,16 @@ def merge_transfer(
 
     Returns the image and, for each replaced instance, the mask of the new person's pixels that
     remain visible in it. ``boxes`` as for :func:`transfer_layers`.
+
+    ``completed`` None says that ``background`` already holds the revealed pixels, staged back to
+    front (``with_revealed``, as the Engine does): it then serves as each revealing instance's
+    layer, and the layers below the first new person, which would repaint what it holds, are
+    not painted.
     """
     layering = [int(i) for i in layering]
-    layers = transfer_layers(image, modal, layering, plan, completed, people, boxes)
-    out, owner = paint(background, layers)
+    if completed is None:
+        completed = dict.fromkeys(plan.needs_completion(), background)
+        layering = layering[min((layering.index(t) for t in people), default=len(layering)) :]
+    out, owner = paint(background, transfer_layers(image, modal, layering, plan, completed, people, boxes))
     visible = {t: owner == layering.index(t) for t in people}
     return out, visible

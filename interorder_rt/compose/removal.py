@@ -11,7 +11,7 @@ pixels are then completed like any other part they reveal), never into an instan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import cv2
@@ -31,11 +31,14 @@ class RemovalPlan:
     revealed: np.ndarray  # (N, H, W) bool: hole pixels each instance now shows (its completion)
     background: np.ndarray  # (H, W) bool: hole pixels no instance covers, filled as background
     box: Box | None = None  # (x0, y0, x1, y1) holding every hole pixel, when known: queries look there only
+    _revealing: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def needs_completion(self) -> list[int]:
-        """Instances with a non-empty revealed region, in index order."""
-        x0, y0, x1, y1 = self.box or (0, 0, self.hole.shape[1], self.hole.shape[0])
-        return np.flatnonzero(self.revealed[:, y0:y1, x0:x1].any(axis=(1, 2))).tolist()
+        """Instances with a non-empty revealed region, in index order (found once: a plan is not changed)."""
+        if self._revealing is None:
+            x0, y0, x1, y1 = self.box or (0, 0, self.hole.shape[1], self.hole.shape[0])
+            self._revealing = np.flatnonzero(self.revealed[:, y0:y1, x0:x1].any(axis=(1, 2))).tolist()
+        return list(self._revealing)
 
 
 def layer_ranks(layering: Sequence[int], n: int) -> np.ndarray:
