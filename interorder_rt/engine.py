@@ -403,12 +403,12 @@ class Engine:
         hidden = {k: Part.whole(image) for k in plan.needs_completion() if k not in seen}
         todo = list(seen)
         if instances is not None and ids is not None:
-            recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
+            recalled = {k: instances.recall(ids[k], plan.revealed[k], within=plan.box) for k in todo}
             done = {k: Part.whole(out) for k, out in recalled.items() if out is not None}
             todo = [k for k in todo if k not in done]
             fresh = self._complete_fresh(image, modal, plan, todo, boxes, cache)
             for k, part in fresh.items():
-                instances.remember(ids[k], part.rgb, plan.revealed[k], at=part.box[:2])
+                instances.remember(ids[k], part.rgb, plan.revealed[k], at=part.box[:2], within=plan.box)
             return {**hidden, **done, **fresh}
         return {**hidden, **self._complete_fresh(image, modal, plan, todo, boxes, cache)}
 

@@ -79,3 +79,18 @@ def test_engine_stream_completes_a_still_instance_once():
     results = list(engine.stream(frames))
     assert len(calls) == (1 if needs else 0)  # the first frame only: the others recall it
     assert all(r.error is None and r.image.shape == first.image.shape for r in results)
+
+
+def test_a_box_holding_the_revealed_pixels_finds_what_the_whole_frame_finds():
+    image, table, hidden = scene(2), rect(10, 30, 10, 50), rect(10, 30, 20, 30)
+    layers = []
+    for within in (None, (15, 5, 45, 35)):
+        memory = InstanceMemory()
+        memory.update(image, (table & ~hidden)[None], ids=[4])
+        assert memory.recall(4, hidden, within=within) is None
+        completed = image.copy()
+        completed[hidden] = 42
+        memory.remember(4, completed, hidden, within=within)
+        layers.append(memory.recall(4, hidden, within=within))
+    assert (layers[1][hidden] == 42).all()
+    np.testing.assert_array_equal(layers[1], layers[0])

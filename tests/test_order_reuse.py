@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import torch
 
 from interorder_rt.compose import OrderReuse
 from interorder_rt.ops.maskset import MaskSet
@@ -75,3 +78,17 @@ def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
     assert Counted.calls >= 3 and passes["reuse"] * 3 == passes["fresh"]  # the first frame's passes only
     for a, b in zip(outputs["reuse"], outputs["fresh"]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_anchor_keeps_box_crops_and_serves_torch_masks_alike():
+    masks = masks_at()
+    boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
+    kept = result_for(masks)
+    for as_array in (np.asarray, torch.from_numpy):
+        reuse = OrderReuse()
+        reuse.keep(as_array(masks), [1, 2], boxes, areas, replace(kept, amodal=as_array(kept.amodal)))
+        again = reuse.recall(as_array(masks.copy()), [1, 2], boxes, areas)
+        np.testing.assert_array_equal(np.asarray(again.amodal), kept.amodal)
+        shrunk = masks.copy()
+        shrunk[1, 10:35, 20:30] = False  # instance 1 lost 40 % of its pixels
+        assert reuse.recall(as_array(shrunk), [1, 2], MaskSet(shrunk).boxes(), MaskSet(shrunk).areas()) is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -38,12 +38,13 @@ def mask_box(plane: np.ndarray) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def mask_box_in(plane: np.ndarray, box: Box | None) -> Box | None:
-    """:func:`mask_box` of a plane whose nonzero pixels all lie in ``box``, looked for there only."""
+def mask_box_in(plane: Any, box: Box | None, box_of: Callable[[Any], Box | None] = mask_box) -> Box | None:
+    """:func:`mask_box` (or ``box_of``: the same for tensors) of a plane whose nonzero pixels all
+    lie in ``box``, looked for there only."""
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    inner = mask_box(plane[y0:y1, x0:x1])
+    inner = box_of(plane[y0:y1, x0:x1])
     return None if inner is None else (inner[0] + x0, inner[1] + y0, inner[2] + x0, inner[3] + y0)
 
 

@@ -22,7 +22,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.boxes import Box, mask_box, mask_box_in
 from interorder_rt.compose.painter import copy_masked
 
 STILL_SHARE = 0.9  # least share of an instance's visible pixels where it was seen before, for it to be still
@@ -114,15 +114,16 @@ class InstanceMemory:
                 if self._by_id[instance_id].missing > MAX_MISSING:
                     del self._by_id[instance_id]
 
-    def recall(self, instance_id: int, revealed: np.ndarray) -> np.ndarray | None:
+    def recall(self, instance_id: int, revealed: np.ndarray, within: Box | None = None) -> np.ndarray | None:
         """The instance's layer image when the memory covers all of its ``revealed`` pixels, else None.
 
         The layer is a read-only view of the memory's canvas (no copy): after this frame's
         :meth:`update` it holds the instance's visible pixels as the frame shows them, and the
-        revealed ones as remembered; only those may be read.
+        revealed ones as remembered; only those may be read. ``within``, when given, is a box
+        holding every revealed pixel (the removal plan's): they are looked for there only.
         """
         entry = self._by_id.get(int(instance_id))
-        box = self.arrays.box(revealed)
+        box = self._box(revealed, within)
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
@@ -135,12 +136,13 @@ class InstanceMemory:
         return self.arrays.read_only(entry.canvas)
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray,
-                 at: tuple[int, int] = (0, 0)) -> None:
+                 at: tuple[int, int] = (0, 0), within: Box | None = None) -> None:
         """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it,
         in place of its earlier completion. ``completed`` is the instance's layer image, or a part
-        of it holding every revealed pixel, with its top-left pixel at ``at`` (x, y) in the frame."""
+        of it holding every revealed pixel, with its top-left pixel at ``at`` (x, y) in the frame.
+        ``within`` as for :meth:`recall`."""
         entry = self._by_id.get(int(instance_id))
-        box = self.arrays.box(revealed)
+        box = self._box(revealed, within)
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return
         x0, y0, x1, y1 = box
@@ -148,6 +150,10 @@ class InstanceMemory:
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0 - top : y1 - top, x0 - left : x1 - left], new)
         entry.completion = (box, new)
+
+    def _box(self, mask: np.ndarray, within: Box | None) -> Box | None:
+        """The tight box of ``mask``, looked for in ``within`` only when given."""
+        return self.arrays.box(mask) if within is None else mask_box_in(mask, within, self.arrays.box)
 
     def _still(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
         """Whether the instance stayed where it was and as it was (:func:`still_on`), judged on a

@@ -11,8 +11,8 @@ so a reused order is never further than ``STILL_IOU`` from the masks it was reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -33,30 +33,43 @@ class OrderReuse:
         """The anchor's order for ``masks`` (N, H, W) with instance ``ids``, tight ``boxes``
         (N, 4: x0, y0, x1, y1) and ``areas`` (N,), or None when ORNet must run."""
         anchor = self._anchor
-        if anchor is None or tuple(int(i) for i in ids) != anchor.ids or masks.shape != anchor.masks.shape:
+        if anchor is None or tuple(int(i) for i in ids) != anchor.ids or tuple(masks.shape) != anchor.shape:
             return None
         for k in range(masks.shape[0]):
-            x0, y0 = np.minimum(boxes[k, :2], anchor.boxes[k, :2])
-            x1, y1 = np.maximum(boxes[k, 2:], anchor.boxes[k, 2:])
-            changed = count_set(masks[k, y0:y1, x0:x1] ^ anchor.masks[k, y0:y1, x0:x1])
+            x0, y0, x1, y1 = anchor.boxes[k]  # the anchor mask's pixels lie here, so do the common ones
+            common = count_set(masks[k, y0:y1, x0:x1] & anchor.crops[k])
+            changed = int(areas[k]) + int(anchor.areas[k]) - 2 * common  # pixels in one mask only
             union = (int(areas[k]) + int(anchor.areas[k]) + changed) / 2
             if changed > (1 - STILL_IOU) * union:  # IoU = (union - changed) / union below STILL_IOU
                 return None
         self.reused += 1
-        return replace(anchor.result, amodal=anchor.completion | masks)
+        return replace(anchor.result, amodal=anchor.completion() | masks)
 
     def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
              result: OrderResult) -> None:
-        """Make ``result``, recovered on ``masks``, the anchor."""
-        self._anchor = _Anchor(tuple(int(i) for i in ids), copy_of(masks), np.array(boxes), np.array(areas), result,
-                               result.amodal & ~masks)
+        """Make ``result``, recovered on ``masks``, the anchor: of the masks, their box crops only."""
+        boxes = np.array(boxes)
+        crops = [copy_of(masks[k, y0:y1, x0:x1]) for k, (x0, y0, x1, y1) in enumerate(boxes)]
+        self._anchor = _Anchor(tuple(int(i) for i in ids), tuple(masks.shape), crops, boxes, np.array(areas),
+                               result, copy_of(result.amodal))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Anchor:
     ids: tuple[int, ...]
-    masks: np.ndarray  # (N, H, W) bool: the masks ORNet ran on
+    shape: tuple[int, ...]  # (N, H, W) of the masks ORNet ran on
+    crops: list  # each of those masks within its box
     boxes: np.ndarray  # (N, 4) their tight boxes
     areas: np.ndarray  # (N,) their areas
     result: OrderResult
-    completion: np.ndarray  # (N, H, W) bool: each amodal mask beyond its modal one
+    amodal: Any  # (N, H, W) bool: the result's amodal masks, as recovered
+    _completion: Any = field(default=None, repr=False)
+
+    def completion(self) -> Any:
+        """(N, H, W) bool: each amodal mask beyond its modal one (worked out on the first reuse)."""
+        if self._completion is None:
+            modal = self.amodal & False  # all-False, NumPy or torch
+            for k, (x0, y0, x1, y1) in enumerate(self.boxes):
+                modal[k, y0:y1, x0:x1] = self.crops[k]
+            self._completion = self.amodal & ~modal
+        return self._completion
