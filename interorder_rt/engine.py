@@ -440,7 +440,8 @@ class Engine:
             return complete()
         x0, y0, x1, y1 = plan.box  # the completions' inputs follow from these (revealed pixels lie in the box)
         key = (np.array([*todo, *plan.box]), plan.revealed[todo, y0:y1, x0:x1], modal, image)
-        return cache.get("instances", key, complete, fresh=(0, 1, 2))  # modal: grow_targets' copy; the image may be the caller's
+        # all but the image made for this frame (modal: grow_targets' copy); the image may be the caller's
+        return cache.get("instances", key, complete, fresh=(0, 1, 2))
 
     def _fill_background(
         self, image: np.ndarray, modal: np.ndarray, layering: np.ndarray, plan: RemovalPlan,

@@ -77,7 +77,8 @@ int32_t classify(LevelData& level, int r, std::vector<int16_t>& runs, const uint
   const int h = level.h, w = level.w, side = 2 * r + 1, planes = shown ? 3 : 2;
   const int64_t n = static_cast<int64_t>(level.size());
   runs.resize(static_cast<size_t>(planes) * level.size());
-  int16_t* const run[3] = {runs.data(), runs.data() + n, runs.data() + 2 * n};  // source, hole, shown hole
+  // per-row counts of the source, hole and shown hole pixels
+  int16_t* const run[3] = {runs.data(), runs.data() + n, shown ? runs.data() + 2 * n : nullptr};
   const uint8_t* const hole = level.hole.data();
 #pragma omp parallel for schedule(static) num_threads(threads_for_pixels(n, 8))
   for (int y = 0; y < h; ++y) {
@@ -273,7 +274,9 @@ bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, i
     coarse_nnf.swap(nnf);
     coarse_w = L.w, coarse_h = L.h;
   }
-  for (const int32_t i : base.holes) std::memcpy(rgb + 3 * static_cast<int64_t>(i), &base.rgb[3 * static_cast<int64_t>(i)], 3);
+  for (const int32_t i : base.holes) {
+    std::memcpy(rgb + 3 * static_cast<int64_t>(i), &base.rgb[3 * static_cast<int64_t>(i)], 3);
+  }
   return true;
 }
 

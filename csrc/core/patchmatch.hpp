@@ -29,6 +29,9 @@ int fill_levels(int h, int w, const FillOptions& options);
 // others (under an opaque new person) keep their input colours. With finest_iterations = 0 the
 // full-size level then scores and votes only what the shown pixels need, and they come out
 // exactly as in the whole fill: the coarser levels still solve the whole hole.
+//
+// The CPU fill keeps its scratch buffers per calling thread from call to call (as large as the
+// largest region that thread filled), so a stream of fills touches no fresh memory pages.
 bool patchmatch_fill(uint8_t* rgb, const uint8_t* hole, const uint8_t* source, int h, int w,
                      const FillOptions& options, const uint8_t* shown = nullptr);
 
