@@ -335,7 +335,9 @@ class ContentCompletion:
     torch the caller's setting).
 
     Its fills are deterministic (the same inputs give the same pixels), so a stream may reuse one
-    whose inputs repeat (``compose.RepeatCache``).
+    whose inputs repeat (``compose.RepeatCache``). The Engine completes instances through
+    :meth:`complete_parts` when a stage has it, else :meth:`complete_many`, else :meth:`complete`;
+    here the three fill alike.
     """
 
     deterministic = True
