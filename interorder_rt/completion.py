@@ -212,8 +212,10 @@ def crop_region(image: np.ndarray, known: np.ndarray, hole: np.ndarray, box: Cro
     x0, y0, x1, y1 = box.inside(*hole.shape)
     if x1 > x0 and y1 > y0:
         window = (slice(y0 - box.y0, y1 - box.y0), slice(x0 - box.x0, x1 - box.x0))
-        inside = np.ascontiguousarray(known[y0:y1, x0:x1])
-        rgb[window] = cv2.LUT(cv2.copyTo(image[y0:y1, x0:x1], inside.view(np.uint8)), _UNIT_LEVELS)  # 0 if unknown
+        inside = known[y0:y1, x0:x1]
+        known_pixels = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        copy_masked(known_pixels, image[y0:y1, x0:x1], inside)
+        rgb[window] = cv2.LUT(known_pixels, _UNIT_LEVELS)
         masks[window] = np.stack([inside, hole[y0:y1, x0:x1]], axis=-1)
     small = _resize(masks, size)
     frac, hole_crop = small[..., 0], small[..., 1] > 1e-6
