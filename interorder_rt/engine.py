@@ -451,21 +451,29 @@ class Engine:
         """The frame with the revealed instance content in place and the rest of the hole filled.
 
         Revealed content goes in first so that the background filler sees no pixel of the
-        removed people as context; the filler copies from no instance (``avoid``) where it can.
-        What the instances not ``seen`` reveal was not completed and counts as hole; only the
-        ``shown`` hole pixels need a fill (``compose.sight``). ``reach[k]`` holds ``modal[k]``.
+        removed people as context; the filler copies from no instance (``avoid``) where it can,
+        but from the background the stream's memory put back. What the instances not ``seen``
+        reveal was not completed and counts as hole; only the ``shown`` hole pixels need a fill
+        (``compose.sight``), but a memory that keeps the fill for later frames gets all of it.
+        ``reach[k]`` holds ``modal[k]``.
         """
         staged = with_revealed(image, plan, completed, layering)
-        people = union_in(modal, reach)
+        people = avoid = union_in(modal, reach)
         hole = with_unseen(plan.background, plan, seen)
         if memory is not None:
             memory.update(image, people)
-            staged, hole = memory.recall(staged, hole, in_place=True, shown=shown)
+            staged, rest = memory.recall(staged, hole, in_place=True)
+            if rest is not hole:  # the memory put background back: patches may come from it
+                x0, y0, x1, y1 = plan.box
+                avoid = people.copy()
+                avoid[y0:y1, x0:x1] &= ~(hole[y0:y1, x0:x1] & ~rest[y0:y1, x0:x1])
+            hole = rest
         needed = within(hole, shown, plan.box)
         if not needed.any():
             return staged
-        options = {"avoid": people} if self._fill_avoids else {}
-        if self._fill_shows:
+        keeps = memory is not None and memory.keeps_synthesis  # kept whole: later frames may show any of it
+        options = {"avoid": avoid} if self._fill_avoids else {}
+        if self._fill_shows and not keeps:
             options["shown"] = shown
 
         def fill() -> np.ndarray:
@@ -474,7 +482,7 @@ class Engine:
         key = (hole, *options.values(), staged)  # all made for this frame
         filled = fill() if cache is None else cache.get("background", key, fill, fresh=range(len(key)))
         if memory is not None:
-            memory.remember(filled, needed)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, hole if keeps else needed)  # a later frame freeing these pixels recalls this fill
         return filled
 
 

@@ -98,7 +98,7 @@ def test_static_memory_on_tensors_is_the_host_memory_bit_for_bit():
     holes = [box(h, w, 10, 50, 12 + 5 * t, 34 + 5 * t) for t in range(8)]
     host, device = _drive("static", frames, covered, holes)
     assert device.cuts == host.cuts == 1
-    assert isinstance(device.canvas, torch.Tensor) and isinstance(device._synthesis[2], torch.Tensor)
+    assert isinstance(device.canvas, torch.Tensor) and isinstance(device._synthesis.rgb, torch.Tensor)
 
 
 def _pan() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:

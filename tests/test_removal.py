@@ -221,12 +221,41 @@ def test_a_remembered_fill_comes_back_until_the_real_background_is_seen():
     memory.remember(synthesised, person)  # the fill of the never-seen pixels
     out, rest = memory.recall(truth, person)
     assert not rest.any() and (out[person] == 77).all()
-    half = box(60, 80, 10, 50, 20, 30)  # half the never-seen part is left: synthesised anew, with more context
+    half = box(60, 80, 10, 50, 20, 30)
+    memory.update(truth, half)  # half the never-seen part has been seen: synthesised anew, with more context
     np.testing.assert_array_equal(memory.recall(truth, half)[1], half)
     memory.update(truth, box(60, 80, 10, 50, 40, 60))  # the person moved: the real pixels show
     out, rest = memory.recall(truth, person)
     assert not rest.any()
     np.testing.assert_array_equal(out[person], truth[person])
+
+
+def test_a_kept_fill_is_extended_by_the_never_seen_pixels_it_lacks():
+    truth = textured(60, 80, 5)
+    memory = BackgroundMemory("static")
+    person, passer = box(60, 80, 10, 50, 10, 30), box(60, 80, 10, 50, 30, 36)  # someone stood beside the person
+    memory.update(truth, person | passer)
+    memory.remember(np.full_like(truth, 77), person)
+    wider = person | passer  # the passer has left: the hole now holds never-seen pixels the fill lacks
+    memory.update(truth, wider)
+    out, rest = memory.recall(truth, wider)
+    np.testing.assert_array_equal(rest, passer)  # only those are left to synthesise
+    assert (out[person] == 77).all()
+    memory.remember(np.full_like(truth, 99), passer)  # their fill joins the kept one
+    out, rest = memory.recall(truth, wider)
+    assert not rest.any() and (out[person] == 77).all() and (out[passer] == 99).all()
+
+
+def test_a_kept_fill_holds_while_the_hole_only_shrinks_behind_someone_in_front():
+    truth = textured(60, 80, 5)
+    memory = BackgroundMemory("static")
+    person = box(60, 80, 10, 50, 10, 30)
+    memory.update(truth, person)
+    memory.remember(np.full_like(truth, 77), person)
+    front = box(60, 80, 10, 50, 10, 20)  # someone in front now hides half of the hole: nothing new is seen
+    memory.update(truth, person | front)
+    out, rest = memory.recall(truth, person & ~front)
+    assert not rest.any() and (out[person & ~front] == 77).all()
 
 
 def test_engine_stream_synthesises_a_never_seen_hole_once():
@@ -254,6 +283,39 @@ def test_engine_stream_synthesises_a_never_seen_hole_once():
     assert Counted.fills == 1
     np.testing.assert_array_equal(results[2].image[mask], results[0].image[mask])
     assert list(engine.stream(frames, memory=None)) and Counted.fills == 4  # without the memory: every frame
+
+
+def test_engine_stream_extends_its_kept_fill_by_the_pixels_it_lacks():
+    from interorder_rt.engine import Engine
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
+
+    class Counted(type(_exemplar())):
+        holes = []
+
+        def fill_background(self, image, hole, avoid=None):
+            Counted.holes.append(hole.copy())
+            return super().fill_background(image, hole, avoid=avoid)
+
+    truth = textured(64, 96, 7)
+    engine = Engine(order=_single_order(), pose=_Nobody(), completion=Counted(background="exemplar",
+                                                                              instance="exemplar"),
+                    removal_margin=0)
+    engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    frames = []
+    for person, other in ((box(64, 96, 10, 60, 30, 70), box(64, 96, 10, 60, 70, 80)),  # someone stands beside
+                          (box(64, 96, 10, 60, 31, 71), box(64, 96, 10, 60, 72, 82))):  # both step right
+        frame = truth.copy()
+        frame[person], frame[other] = (255, 0, 255), (0, 255, 0)
+        frames.append({"image": frame, "masks": np.stack([person, other]), "target": 0,
+                       "keypoints": _STAND_IN_KEYPOINTS, "instance_ids": [1, 2]})
+    results = list(engine.stream(frames, memory="static"))
+    first, second = Counted.holes
+    np.testing.assert_array_equal(first, box(64, 96, 10, 60, 30, 70))
+    np.testing.assert_array_equal(second, box(64, 96, 10, 60, 70, 71))  # never seen, and not in the kept fill
+    kept = box(64, 96, 10, 60, 31, 70)
+    np.testing.assert_array_equal(results[1].image[kept], results[0].image[kept])  # the kept fill does not flicker
+    column = box(64, 96, 10, 60, 30, 31)  # seen again once the person stepped off it
+    np.testing.assert_array_equal(results[1].image[column], truth[column])
 
 
 def _single_order():

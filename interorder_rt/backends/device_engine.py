@@ -283,35 +283,41 @@ class DevicePath:
                          stream: StreamState | None = None) -> torch.Tensor:
         """``Engine._fill_background`` on the device: the revealed instance content in place, then
         (in a stream with a memory) what earlier frames showed of the freed background, then the
-        filler's synthesis of the rest in sight (``shown``), kept for the memory to reuse."""
+        filler's synthesis of the rest (all of it where the memory keeps it for later frames, else
+        what is in sight: ``shown``), copying from no person but from the background put back."""
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in seen]
         staged = paint(image, revealed)[0] if revealed else image
-        people = modal.any(dim=0)
+        people = avoid = modal.any(dim=0)
         hole = with_unseen(plan.background, plan, seen)
         memory = stream.memory if stream is not None else None
         if memory is not None:
             memory.update(image, people)
             # painted: staged is a copy
-            staged, hole = memory.recall(staged, hole, in_place=bool(revealed), shown=shown)
+            staged, rest = memory.recall(staged, hole, in_place=bool(revealed))
+            if rest is not hole:  # the memory put background back: patches may come from it
+                avoid = people & ~(hole & ~rest)
+            hole = rest
         needed = within(hole, shown, plan.box)
         if plan.box is None or not bool(needed.any()):
             return staged
-        avoid = people if self.engine._fill_avoids else None
-        filled = _cached(stream, "background", (staged, hole, avoid, shown),
-                         lambda: self._fill(staged, hole, avoid, shown))
+        avoid = avoid if self.engine._fill_avoids else None
+        keeps = memory is not None and memory.keeps_synthesis  # kept whole: later frames may show any of it
+        sight = None if keeps else shown
+        filled = _cached(stream, "background", (staged, hole, avoid, sight),
+                         lambda: self._fill(staged, hole, avoid, sight))
         if memory is not None:
-            memory.remember(filled, needed)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, hole if keeps else needed)  # a later frame freeing these pixels recalls this fill
         return filled
 
     def _fill(self, staged: torch.Tensor, hole: torch.Tensor, avoid: torch.Tensor | None,
-              shown: torch.Tensor) -> torch.Tensor:
-        """The completion stage's fill of the background ``hole`` (its ``shown`` pixels at least),
-        copying from no ``avoid`` pixel."""
+              shown: torch.Tensor | None) -> torch.Tensor:
+        """The completion stage's fill of the background ``hole`` (its ``shown`` pixels at least;
+        None: all), copying from no ``avoid`` pixel."""
         completion = self.engine.completion
         if getattr(completion, "background", None) == "exemplar" and hasattr(completion, "exemplar"):
             return exemplar_fill_tensor(staged, hole, avoid=avoid, options=completion.exemplar, shown=shown)
         options = {"avoid": avoid.cpu().numpy()} if avoid is not None else {}
-        if self.engine._fill_shows:
+        if self.engine._fill_shows and shown is not None:
             options["shown"] = shown.cpu().numpy()
         return _on_host(completion.fill_background, staged, hole, **options)
 

@@ -67,6 +67,11 @@ class TensorArrays:
         return torch.zeros(image.shape[:2], dtype=torch.bool, device=image.device)
 
     @staticmethod
+    def counts(*masks: torch.Tensor) -> list[int]:
+        """The set pixels of each mask, read back at once."""
+        return [int(c) for c in torch.stack([m.sum() for m in masks]).tolist()]
+
+    @staticmethod
     def covers(region: torch.Tensor, box: Box, then: torch.Tensor) -> bool:
         """``compose.instance_memory.still_covers``, its four pixel counts read back at once."""
         x0, y0, x1, y1 = box

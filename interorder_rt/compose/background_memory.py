@@ -3,13 +3,14 @@
 A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
 written into it; when a person is removed, the freed pixels an earlier frame showed come back
 from the memory, and only the never-seen rest is synthesised. With a still camera that synthesis
-is kept too (:meth:`BackgroundMemory.remember`): while later frames leave the same never-seen
-hole (none of it outside the old one, at least ``REUSE_SHARE`` of it), it comes back instead of
-a new synthesis, so a person standing still costs one fill, not one a frame, and the fill does
-not flicker; a hole that changes more (the person walks on) is synthesised anew with the context
-seen since. The memory is one canvas of fixed size (bounded memory whatever the stream's
-length). With a still camera it also keeps what each instance showed and had completed
-(``instances``, ``compose.InstanceMemory``).
+is kept too (:meth:`BackgroundMemory.remember`): while at least ``REUSE_SHARE`` of the pixels it
+filled are still never seen, it comes back instead of a new synthesis, and a later fill
+synthesises only the never-seen pixels it lacks (someone in front moved off them), with the kept
+synthesis as their context. So a person standing or swaying in place costs about one fill, not
+one a frame, and the fill does not flicker; once more of it has been seen (the person walks on)
+the rest is synthesised anew with the context seen since. The memory is a few canvases of fixed
+size (bounded memory whatever the stream's length). With a still camera it also keeps what each
+instance showed and had completed (``instances``, ``compose.InstanceMemory``).
 
 ``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
 back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
@@ -24,8 +25,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box
-from interorder_rt.compose.instance_memory import HostArrays, InstanceMemory
+from interorder_rt.compose.boxes import Box, union_box
+from interorder_rt.compose.instance_memory import REUSE_SHARE, HostArrays, InstanceMemory
 
 ALIGNS = ("static", "homography")
 CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
@@ -56,7 +57,8 @@ class BackgroundMemory:
         self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # what _track matches: gray frame, background
-        self._synthesis: tuple[Box, np.ndarray, np.ndarray] | None = None  # box, never-seen hole, its fill
+        self._synthesis: _Synthesis | None = None
+        self._extending = False  # whether recall used the kept synthesis this frame
 
     def update(self, image: np.ndarray, covered: np.ndarray) -> None:
         """Record ``image``'s background: the pixels not ``covered`` by any instance."""
@@ -71,12 +73,10 @@ class BackgroundMemory:
             self._cut(image.shape[:2])
         self._record(image, background)
 
-    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False,
-               shown: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
-        ``in_place`` writes into ``image`` itself instead of a copy. ``shown`` (default: all)
-        marks the hole pixels the output shows: the kept synthesis is reused while it covers
-        those of the never-seen rest (``compose.sight``)."""
+        ``in_place`` writes into ``image`` itself instead of a copy. The remembered part is what
+        an earlier frame showed, then what the kept synthesis filled (:meth:`remember`)."""
         arrays = self.arrays
         if self.canvas is None or not hole.any():
             return image, hole
@@ -85,28 +85,37 @@ class BackgroundMemory:
         fill = hole[y0:y1, x0:x1] & known
         rest = arrays.copy(hole)
         rest[y0:y1, x0:x1] &= ~fill
-        synthesis = self._synthesis
-        if synthesis is not None and not arrays.covers(rest if shown is None else rest & shown, *synthesis[:2]):
-            synthesis = None
+        synthesis = self._synthesis if self._synthesis is not None and self._synthesis.serves(self.seen) else None
+        self._extending = synthesis is not None
         if synthesis is None and not fill.any():
             return image, hole
         out = image if in_place else arrays.copy(image)
         arrays.copy_masked(out[y0:y1, x0:x1], view, fill)
         if synthesis is not None:
-            (sx0, sy0, sx1, sy1), _, pixels = synthesis
-            arrays.copy_masked(out[sy0:sy1, sx0:sx1], pixels, rest[sy0:sy1, sx0:sx1])
-            rest = arrays.zeros_like(hole)
+            sx0, sy0, sx1, sy1 = synthesis.box
+            kept = rest[sy0:sy1, sx0:sx1] & synthesis.filled[sy0:sy1, sx0:sx1]
+            arrays.copy_masked(out[sy0:sy1, sx0:sx1], synthesis.rgb[sy0:sy1, sx0:sx1], kept)
+            rest[sy0:sy1, sx0:sx1] &= ~kept
         return out, rest
+
+    @property
+    def keeps_synthesis(self) -> bool:
+        """Whether :meth:`remember` keeps a synthesis for later frames (a still camera only)."""
+        return self.align == "static"
 
     def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
         """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
-        for :meth:`recall` to return while the hole stays the same (a still camera only)."""
-        box = self.arrays.box(filled) if self.align == "static" else None
+        for :meth:`recall` to return while most of it stays never seen (a still camera only): it
+        extends the kept synthesis that :meth:`recall` used this frame, or replaces it."""
+        box = self.arrays.box(filled) if self.keeps_synthesis else None
         if box is None:
             self._synthesis = None
             return
-        x0, y0, x1, y1 = box
-        self._synthesis = (box, self.arrays.copy(filled[y0:y1, x0:x1]), self.arrays.copy(image[y0:y1, x0:x1]))
+        if self._synthesis is None:
+            self._synthesis = _Synthesis(*self._blank(filled.shape), self.arrays)
+        elif not self._extending:
+            self._synthesis.clear()
+        self._synthesis.add(image, filled, box)
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -118,6 +127,7 @@ class BackgroundMemory:
         self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
         self._previous = None
         self._synthesis = None
+        self._extending = False  # whether recall used the kept synthesis this frame
 
     def _blank(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """An empty (Hc, Wc, 3) canvas and its (Hc, Wc) seen mask."""
@@ -170,6 +180,39 @@ class BackgroundMemory:
         seen = self.seen.astype(np.uint8)
         known = cv2.warpPerspective(seen, to_canvas, size, flags=cv2.INTER_NEAREST | flags)
         return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+class _Synthesis:
+    """A still camera's kept synthesis of never-seen background: frame-sized colours ``rgb`` over
+    the pixels ``filled`` (every pixel it ever filled, since seen or not), set within ``box``."""
+
+    def __init__(self, rgb: np.ndarray, filled: np.ndarray, arrays: type) -> None:
+        self.rgb, self.filled, self.arrays = rgb, filled, arrays
+        self.box: Box | None = None
+
+    def clear(self) -> None:
+        """Keep nothing (the arrays stay, for the next synthesis)."""
+        if self.box is not None:
+            x0, y0, x1, y1 = self.box
+            self.filled[y0:y1, x0:x1] = False
+        self.box = None
+
+    def add(self, image: np.ndarray, filled: np.ndarray, box: Box) -> None:
+        """Keep ``image``'s colours over ``filled``, which lies within ``box``."""
+        x0, y0, x1, y1 = box
+        self.arrays.copy_masked(self.rgb[y0:y1, x0:x1], image[y0:y1, x0:x1], filled[y0:y1, x0:x1])
+        self.filled[y0:y1, x0:x1] |= filled[y0:y1, x0:x1]
+        self.box = union_box([self.box, box])
+
+    def serves(self, seen: np.ndarray) -> bool:
+        """Whether at most ``1 - REUSE_SHARE`` of the filled pixels have been ``seen`` since (so the
+        synthesis had about the context a new one would have)."""
+        if self.box is None:
+            return False
+        x0, y0, x1, y1 = self.box
+        filled = self.filled[y0:y1, x0:x1]
+        made, since = self.arrays.counts(filled, filled & seen[y0:y1, x0:x1])
+        return since <= (1 - REUSE_SHARE) * made
 
 
 def orb_features(gray: np.ndarray, mask: np.ndarray) -> Features:

@@ -56,6 +56,11 @@ class HostArrays:
         return np.zeros(image.shape[:2], bool)
 
     @staticmethod
+    def counts(*masks: np.ndarray) -> list[int]:
+        """The set pixels of each mask."""
+        return [int(np.count_nonzero(m)) for m in masks]
+
+    @staticmethod
     def covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
         """:func:`still_covers`."""
         return still_covers(region, box, then)
