@@ -373,8 +373,10 @@ class Engine:
                                                cache, reach)
         with watch.stage("merge"):
             # The background holds every revealed pixel of the front-most instance revealing it
-            # (tests/test_parts.py: the paint keeps what each instance's own completion would give).
-            merged, visible = merge_transfer(background, image, modal, order.layering, plan, None, people, boxes)
+            # (tests/test_parts.py: the paint keeps what each instance's own completion would give);
+            # made for this frame, it is painted over in place unless a stream's cache keeps it (read-only).
+            merged, visible = merge_transfer(background, image, modal, order.layering, plan, None, people, boxes,
+                                             in_place=background.flags.writeable)
         timings = {stage: watch.ms.get(stage, 0.0) for stage in ("order", "pose", "completion", "merge")}
         total = (time.perf_counter() - watch.start) * 1e3
         return TransferResult(

@@ -144,9 +144,22 @@ class OrderRecovery:
         holds each instance's amodal mask: its completion against the union of its occluders.
         """
         maskset = masks if isinstance(masks, MaskSet) else MaskSet(self._on_device(masks))
+        return self._recover(maskset, image) if amodal else self._order(maskset, self._check_image(image, maskset))[0]
+
+    def _recover(self, maskset: MaskSet, image: Any, modal: torch.Tensor | None = None) -> OrderResult:
+        """The order with amodal masks (``modal``: as for :meth:`_amodal_masks`). An instance with
+        one occluder is completed against it alone, which the order pass already did: its logits
+        are reused, and only instances with several occluders go through the net again."""
         image = self._check_image(image, maskset)
+        result, pairs = self._order(maskset, image)
+        result.amodal = self._amodal_masks(maskset, image, result.order, modal, pairs)
+        return result
+
+    def _order(self, maskset: MaskSet, image: Any) -> tuple[OrderResult, dict[tuple[int, int], torch.Tensor]]:
+        """The order pass: the result, and the logits of each (target, partner) completion."""
         n = maskset.n
         growth = np.zeros((n, n), dtype=np.float32)
+        pairs: dict[tuple[int, int], torch.Tensor] = {}
         if n >= 2:
             front, back = np.nonzero(np.triu(maskset.bordering_matrix(), 1))
             targets = np.concatenate([front, back])
@@ -159,12 +172,10 @@ class OrderRecovery:
                 counts = growth_counts(logits > self._logit_threshold, target_crops, partner_crops)
                 pixel_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / self.config.size**2
                 growth[targets, partners] = counts * pixel_area
+                pairs = {(int(i), int(j)): logits[b] for b, (i, j) in enumerate(zip(targets, partners))}
         order = order_from_growth(growth)
         layering, dropped = layering_from_order(order, growth)
-        result = OrderResult(order=order, growth=growth, layering=layering, dropped=dropped)
-        if amodal:
-            result.amodal = self._amodal_masks(maskset, image, order)
-        return result
+        return OrderResult(order=order, growth=growth, layering=layering, dropped=dropped), pairs
 
     def _check_image(self, image: np.ndarray | None, maskset: MaskSet) -> np.ndarray | None:
         if not self.config.rgb:
@@ -221,12 +232,14 @@ class OrderRecovery:
         return torch.as_tensor(host_masks(masks), device=self.device)
 
     def _amodal_masks(self, maskset: MaskSet, image: np.ndarray | None, order: np.ndarray,
-                      modal: torch.Tensor | None = None) -> Any:
+                      modal: torch.Tensor | None = None, pairs: dict[tuple[int, int], torch.Tensor] | None = None) -> Any:
         """Each instance's modal mask, OR-ed with its completion against the union of its occluders.
 
         With ``modal`` (the masks as a tensor: the Engine's device path) the result is a tensor on
-        its device, each completion pasted within its crop box there.
+        its device, each completion pasted within its crop box there. ``pairs``: the order pass's
+        logits per (target, partner), reused for an instance with that partner as its one occluder.
         """
+        pairs = pairs or {}
         amodal = maskset.to_numpy() if modal is None else modal.clone()
         occluded = [i for i in range(maskset.n) if np.any(order[i] == -1)]
         if not occluded:
@@ -234,7 +247,14 @@ class OrderRecovery:
         targets = np.array(occluded)
         occluders = [np.flatnonzero(order[i] == -1).tolist() for i in occluded]
         boxes = self._crop_boxes(maskset, targets)
-        probability = torch.sigmoid(self._forward(maskset, image, targets, occluders, boxes)[0]).cpu().numpy()
+        logits: list[torch.Tensor | None] = [pairs.get((i, group[0])) if len(group) == 1 else None
+                                             for i, group in zip(occluded, occluders)]
+        todo = [k for k, row in enumerate(logits) if row is None]
+        if todo:
+            fresh = self._forward(maskset, image, targets[todo], [occluders[k] for k in todo], boxes[todo])[0]
+            for k, row in zip(todo, fresh):
+                logits[k] = row
+        probability = torch.sigmoid(torch.stack(logits)).cpu().numpy()
         for k, i in enumerate(occluded):
             window = paste_window(probability[k], boxes[k], maskset.height, maskset.width, self.threshold)
             if window is not None:

@@ -33,7 +33,8 @@ class TransferResult:
     ``person_rgb[k]``/``person_masks[k]`` are that person as the pose stage rendered it (full
     silhouette, frame coordinates), ``visible_person_masks[k]`` the part left visible in ``image``.
     ``reassigned`` (N, H, W) marks the pixels each input mask shared with an instance in front of
-    it and gave up to that instance (all False when no masks overlap).
+    it and gave up to that instance (when no masks overlap: all False, a read-only view that
+    holds no frame-sized array).
     """
 
     image: np.ndarray  # (H, W, 3) uint8, the merged frame

@@ -41,6 +41,18 @@ def test_paint_is_back_to_front_with_owner_map():
     assert (owner[front] == 1).all() and (owner[back & ~front] == 0).all() and (owner[~(back | front)] == -1).all()
 
 
+def test_paint_in_place_paints_the_base_itself():
+    back, front = box(0, 4, 0, 4), box(2, 6, 2, 6)
+    layers = [Layer(solid(10), back), Layer(solid(20), front)]
+    base = solid(0)
+    copied, owner = paint(base, layers)
+    assert (base == 0).all()
+    out, owner_in_place = paint(base, layers, in_place=True)
+    assert out is base
+    np.testing.assert_array_equal(out, copied)
+    np.testing.assert_array_equal(owner_in_place, owner)
+
+
 def test_paint_rejects_a_layer_of_another_size():
     with pytest.raises(ValueError, match="layer 0"):
         paint(solid(0), [Layer(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), bool))])

@@ -193,6 +193,21 @@ def test_completion_sees_the_union_of_occluders(tiny_weights):
     np.testing.assert_array_equal(targets[0], maskset.crops([0], boxes[:1], size)[0].astype(bool))
 
 
+def test_amodal_masks_reuse_the_order_pass_for_a_single_occluder(shipped):
+    recovery = shipped
+    for seed in range(8):
+        scene = generate_scene(seed, height=128, width=128)
+        maskset = MaskSet(scene.modal)
+        result, pairs = recovery._order(maskset, None)
+        single = [i for i in range(maskset.n) if (result.order[i] == -1).sum() == 1]
+        reused = recovery._amodal_masks(maskset, None, result.order, pairs=pairs)
+        np.testing.assert_array_equal(reused, recovery._amodal_masks(maskset, None, result.order))  # net again for all
+        np.testing.assert_array_equal(recovery(maskset, amodal=True).amodal, reused)
+        if single:
+            return
+    pytest.fail("no scene had an instance with a single occluder")
+
+
 def test_rgb_model_needs_a_matching_image(tmp_path):
     path = tmp_path / "rgb.pt"
     atomic_torch_save(export_checkpoint(_trained_like(ORNetConfig(size=32, widths=(8, 16), rgb=True))), path)

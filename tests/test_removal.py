@@ -42,6 +42,13 @@ def test_shared_pixels_go_to_the_front_instance():
     assert not reassigned[0].any() and not (owned[0] & owned[1]).any()
 
 
+def test_disjoint_masks_keep_their_pixels_and_reassign_none():
+    masks = np.stack([box(20, 20, 2, 8, 2, 8), box(20, 20, 10, 18, 10, 18)])
+    owned, reassigned = give_to_front(masks, [0, 1])
+    assert owned is masks and reassigned.shape == masks.shape and not reassigned.any()
+    assert not reassigned.flags.writeable  # all False, held by no frame-sized array
+
+
 class SharedPixelsDecide:
     """An order recovery for two masks: whichever holds pixel (10, 10) is in front."""
 

@@ -170,10 +170,8 @@ class DevicePath:
                 )
             masks = dm.disjoint_for_order(masks, pairs, lambda pair: engine.order(MaskSet(pair), image, amodal=False))
             maskset = MaskSet(masks)
-        if hasattr(engine.order, "_amodal_masks"):  # OrderRecovery: completions pasted on the device
-            result = engine.order(maskset, image, amodal=False)
-            result.amodal = engine.order._amodal_masks(maskset, image, result.order, modal=masks)
-            return result
+        if hasattr(engine.order, "_recover"):  # OrderRecovery: completions pasted on the device
+            return engine.order._recover(maskset, image, modal=masks)
         result = engine.order(maskset, image, amodal=True)
         if result.amodal is None:
             raise TypeError(f"{type(engine.order).__name__} returned no amodal masks although amodal=True was asked")

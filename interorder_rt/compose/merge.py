@@ -52,8 +52,10 @@ def merge_transfer(
     completed: Mapping[int, np.ndarray] | None,
     people: Mapping[int, Layer],
     boxes: Sequence[Box | None] | None = None,
+    in_place: bool = False,
 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Paint the merged frame over ``background`` (the reference with ``plan.background`` filled).
+    """Paint the merged frame over ``background`` (the reference with ``plan.background`` filled;
+    over a copy of it, or over it itself with ``in_place``).
 
     Returns the image and, for each replaced instance, the mask of the new person's pixels that
     remain visible in it. ``boxes`` as for :func:`transfer_layers`.
@@ -67,6 +69,6 @@ def merge_transfer(
     if completed is None:
         completed = dict.fromkeys(plan.needs_completion(), background)
         layering = layering[min((layering.index(t) for t in people), default=len(layering)) :]
-    out, owner = paint(background, transfer_layers(image, modal, layering, plan, completed, people, boxes))
+    out, owner = paint(background, transfer_layers(image, modal, layering, plan, completed, people, boxes), in_place)
     visible = {t: owner == layering.index(t) for t in people}
     return out, visible

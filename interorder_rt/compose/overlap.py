@@ -72,7 +72,7 @@ def give_to_front(masks: np.ndarray, layering: Sequence[int],
     ``boxes``: the masks' tight boxes when known (``mask_boxes``)."""
     n = masks.shape[0]
     if n < 2 or not _any_overlap(masks, boxes):
-        return masks, np.zeros(masks.shape, bool)
+        return masks, np.broadcast_to(np.False_, masks.shape)  # nothing reassigned: no frame-sized zeros
     rank = layer_ranks(layering, n)
     claimed = np.where(masks, rank[:, None, None], -1)
     front = claimed.max(axis=0)

@@ -48,8 +48,8 @@ def _checked(base: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
     return base
 
 
-def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.ndarray]:
-    """Paint ``layers`` (back to front) over ``base``.
+def paint(base: np.ndarray, layers: Sequence[Layer], in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Paint ``layers`` (back to front) over ``base`` (a copy; ``base`` itself with ``in_place``).
 
     Returns the painted (H, W, 3) uint8 image and the owner map, (H, W) int32: the index in
     ``layers`` of the layer each pixel shows (of a layer with alpha: wherever its alpha is
@@ -58,8 +58,12 @@ def paint(base: np.ndarray, layers: Sequence[Layer]) -> tuple[np.ndarray, np.nda
     base = _checked(base, layers)
     core = _ext.compiled()
     if core is None:
-        return paint_reference(base, layers)
-    out = base.copy()
+        out, owner = paint_reference(base, layers)
+        if in_place:
+            base[...] = out
+            out = base
+        return out, owner
+    out = base if in_place else base.copy()
     owner = np.full(base.shape[:2], -1, dtype=np.int32)
     h, w = base.shape[:2]
     core.paint_layers(
