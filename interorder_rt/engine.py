@@ -45,6 +45,7 @@ from interorder_rt.compose import (
 from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
 from interorder_rt.compose.boxes import Box, Part, mask_box_in, union_box, union_in, with_visible
+from interorder_rt.compose.fringe import fringe_fill
 from interorder_rt.compose.sight import in_sight, with_unseen, within
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
@@ -401,18 +402,47 @@ class Engine:
 
         Only the ``seen`` instances are completed; the others' revealed regions lie wholly under new
         people (``compose.sight``) and keep the frame's pixels. ``instances`` (a still-camera
-        stream's ``compose.InstanceMemory``) serves the regions it covers and keeps the new completions."""
+        stream's ``compose.InstanceMemory``) serves what it holds of the revealed regions, the rest
+        is completed from it, and it keeps the new completions."""
         hidden = {k: Part.whole(image) for k in plan.needs_completion() if k not in seen}
         todo = list(seen)
         if instances is not None and ids is not None:
             recalled = {k: instances.recall(ids[k], plan.revealed[k], within=plan.box) for k in todo}
-            done = {k: Part.whole(out) for k, out in recalled.items() if out is not None}
+            done = {}
+            for k, hit in recalled.items():
+                if hit is not None:
+                    layer, left = hit
+                    if left is not None:  # the rest from the memory's layer
+                        part = self._complete_left(layer, modal[k], plan, k, left, boxes[k])
+                        instances.remember(ids[k], part.rgb, left, at=part.box[:2], within=plan.box, extend=True)
+                    done[k] = Part.whole(layer)
             todo = [k for k in todo if k not in done]
             fresh = self._complete_fresh(image, modal, plan, todo, boxes, cache)
             for k, part in fresh.items():
                 instances.remember(ids[k], part.rgb, plan.revealed[k], at=part.box[:2], within=plan.box)
             return {**hidden, **done, **fresh}
         return {**hidden, **self._complete_fresh(image, modal, plan, todo, boxes, cache)}
+
+    def _complete_left(self, layer: np.ndarray, visible: np.ndarray, plan: RemovalPlan, k: int,
+                       left: np.ndarray, box: Box | None) -> Part:
+        """The fill of the ``left`` revealed pixels of instance ``k``, from its ``visible`` ones and
+        the rest of its revealed ones as the memory's ``layer`` holds them: a fringe on its box by
+        ``compose.fringe_fill``, anything deeper by the completion stage. ``box`` holds ``visible``."""
+        h, w = left.shape
+        tx0, ty0, tx1, ty1 = mask_box_in(left, plan.box)
+        x0, y0, x1, y1 = max(tx0 - 1, 0), max(ty0 - 1, 0), min(tx1 + 1, w), min(ty1 + 1, h)
+        window = (slice(y0, y1), slice(x0, x1))
+        rgb = fringe_fill(layer[window], visible[window] | plan.revealed[k][window], left[window])
+        if rgb is not None:
+            return Part((x0, y0, x1, y1), rgb)
+        reach = union_box([box, plan.box])
+        x0, y0, x1, y1 = reach
+        known = np.zeros(left.shape, bool)
+        known[y0:y1, x0:x1] = (visible[y0:y1, x0:x1] | plan.revealed[k, y0:y1, x0:x1]) & ~left[y0:y1, x0:x1]
+        if hasattr(self.completion, "complete_parts"):
+            part = self.completion.complete_parts(layer, [known], [left], [mask_box_in(known | left, reach)])[0]
+            return part if part is not None else Part.whole(layer)
+        return Part.whole(self.completion.complete(layer, known, known | left))
 
     def _complete_fresh(
         self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], boxes: list[Box | None],

@@ -165,26 +165,37 @@ def test_the_device_warps_are_opencvs():
 def test_the_instance_memory_on_tensors_is_the_hosts():
     host, device = BackgroundMemory("static").instances, DeviceBackgroundMemory("static", CPU).instances
     rng = np.random.default_rng(0)
-    scene = textured(40, 60, 3)
-    table, hidden = box(40, 60, 10, 30, 10, 50), box(40, 60, 10, 30, 22, 32)
+    background, texture = textured(40, 60, 3), textured(40, 60, 5)
+    table, hidden = box(40, 60, 10, 30, 10, 40), box(40, 60, 10, 30, 22, 32)
     for t in range(12):
-        image = np.clip(scene.astype(int) + rng.integers(-2, 3, scene.shape), 0, 255).astype(np.uint8)
+        shift = t // 3  # the table moves a pixel right every third frame: followed
+        mask, behind = np.roll(table, shift, axis=1), np.roll(hidden, shift + t % 2, axis=1)
+        column = np.roll(box(40, 60, 10, 30, 34, 35), shift, axis=1)  # hidden by instance 7 until frame 5
+        behind |= column if t >= 5 else False  # then never seen: completed from the memory's layer
+        image = background.copy()
+        image[mask] = np.roll(texture, shift, axis=1)[mask]
+        image = np.clip(image.astype(int) + rng.integers(-2, 3, image.shape), 0, 255).astype(np.uint8)
         image = 255 - image if t == 8 else image  # another object in the same place: starts afresh
-        modal = np.stack([table & ~np.roll(hidden, t % 3, axis=1), box(40, 60, 0, 8, 0, 20 + t)])
+        other = column if t < 5 else box(40, 60, 0, 8, 0, 20 + t)
+        modal = np.stack([mask & ~behind & ~other, other])
         host.update(image, modal, [3, 7])
         device.update(_t(image), _t(modal), [3, 7])
-        layer = host.recall(3, hidden)
-        d_layer = device.recall(3, _t(hidden))
-        assert (layer is None) == (d_layer is None), t
-        if layer is None:
+        hit, d_hit = host.recall(3, behind), device.recall(3, _t(behind))
+        assert (hit is None) == (d_hit is None), t
+        if hit is not None:
+            np.testing.assert_array_equal(d_hit[0].numpy(), hit[0])
+            assert (hit[1] is None) == (d_hit[1] is None), t
+        if hit is None or hit[1] is not None:
+            region = behind if hit is None else hit[1]
+            if hit is not None:
+                np.testing.assert_array_equal(d_hit[1].numpy(), region)
             completed = np.full_like(image, 10 * t)
-            host.remember(3, completed, hidden)
-            device.remember(3, _t(completed), _t(hidden))
-        else:
-            np.testing.assert_array_equal(d_layer.numpy()[hidden], layer[hidden])
+            host.remember(3, completed, region, extend=hit is not None)
+            device.remember(3, _t(completed), _t(region), extend=hit is not None)
         for entry, d_entry in zip(host._by_id.values(), device._by_id.values()):
             np.testing.assert_array_equal(d_entry.canvas.numpy(), entry.canvas)
             np.testing.assert_array_equal(d_entry.seen.numpy(), entry.seen)
+            np.testing.assert_array_equal(d_entry.filled.numpy(), entry.filled)
     assert device.recalls == host.recalls > 0
 
 

@@ -94,7 +94,7 @@ def test_a_part_with_its_origin_is_remembered_like_the_whole_image():
         memory = InstanceMemory()
         memory.update(image, (table & ~hidden)[None], ids=[3])
         memory.remember(3, completion, hidden, at=at)
-        layers.append(memory.recall(3, hidden))
+        layers.append(memory.recall(3, hidden)[0])
     assert (layers[0][hidden] == 99).all()
     np.testing.assert_array_equal(layers[1][table], layers[0][table])
 

@@ -236,8 +236,8 @@ class DevicePath:
                            boxes: np.ndarray | None = None) -> dict[int, torch.Tensor]:
         """Each ``seen`` revealing instance's image with its revealed region completed, the others'
         as the frame's (``Engine._complete_revealed``). In a still-camera stream the instance
-        memory, given this frame's instances first, serves the regions it covers and keeps the
-        new completions."""
+        memory, given this frame's instances first, serves the regions it covers wholly (one it
+        covers in part is completed afresh here) and keeps the new completions."""
         hidden = {k: frame.image for k in plan.needs_completion() if k not in seen}
         todo = list(seen)
         instances = stream.instances if stream is not None else None
@@ -246,11 +246,12 @@ class DevicePath:
         ids = frame.instance_ids
         held = None if boxes is None else [tuple(map(int, b)) for b in boxes]
         instances.update(frame.image, modal, ids, skip=frame.targets, boxes=held)
-        recalled = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
-        fresh = self._complete_fresh(frame.image, modal, plan, [k for k in todo if recalled[k] is None], stream)
+        hits = {k: instances.recall(ids[k], plan.revealed[k]) for k in todo}
+        recalled = {k: hit[0] for k, hit in hits.items() if hit is not None and hit[1] is None}  # all of it
+        fresh = self._complete_fresh(frame.image, modal, plan, [k for k in todo if k not in recalled], stream)
         for k, layer in fresh.items():
             instances.remember(ids[k], layer, plan.revealed[k])
-        return {**hidden, **{k: recalled[k] if recalled[k] is not None else fresh[k] for k in todo}}
+        return {**hidden, **recalled, **fresh}
 
     def _complete_fresh(self, image: torch.Tensor, modal: torch.Tensor, plan: dm.DevicePlan, todo: list[int],
                         stream: StreamState | None) -> dict[int, torch.Tensor]:

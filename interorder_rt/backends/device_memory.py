@@ -41,7 +41,6 @@ from interorder_rt.compose.background_memory import (
     BackgroundMemory, Features, box_to_canvas, cut_samples, frame_homography, orb_features, shot_changed,
 )
 from interorder_rt.compose.boxes import Box
-from interorder_rt.compose.instance_memory import reuse_fits
 from interorder_rt.compose.repeat_cache import RepeatCache
 
 MATCH_SIDE = 640  # the longest side of the grey copy the homography is estimated on (pixels)
@@ -70,13 +69,6 @@ class TensorArrays:
     def counts(*masks: torch.Tensor) -> list[int]:
         """The set pixels of each mask, read back at once."""
         return [int(c) for c in torch.stack([m.sum() for m in masks]).tolist()]
-
-    @staticmethod
-    def covers(region: torch.Tensor, box: Box, then: torch.Tensor) -> bool:
-        """``compose.instance_memory.still_covers``, its four pixel counts read back at once."""
-        x0, y0, x1, y1 = box
-        inside = region[y0:y1, x0:x1]
-        return reuse_fits(*torch.stack([inside.sum(), region.sum(), (inside & ~then).sum(), then.sum()]).tolist())
 
     @staticmethod
     def to_host(*tensors: torch.Tensor) -> tuple[np.ndarray, ...]:

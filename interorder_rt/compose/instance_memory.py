@@ -1,35 +1,39 @@
-"""Instance memory for video: what a stream has seen, or completed, of each instance that stands still.
+"""Instance memory for video: what a stream has seen, or completed, of each instance it follows.
 
 A still camera over a still object (a table, a parked car, a person standing) shows the same
 object frame after frame. When a replaced person walks in front of it, the part the removed
 person hid was often seen in an earlier frame, and what was never seen was completed once
-already. The memory keeps, per instance id, the instance's pixels seen so far and its latest completion
-(below anything seen), so a revealed region that the memory covers comes back from it: the real
-pixels where an earlier frame showed them, the earlier completion where the never-seen part is
-still the one it was made for (:func:`still_covers`; no flicker, no second net call). A
-never-seen part that changed more is completed anew, with the context seen since. An instance that moves (less than ``STILL_SHARE`` of its visible pixels lie
-where it was seen before; being hidden more or less by someone passing in front does not count)
-or changes (its colours there differ from the remembered ones by more than ``STILL_DIFFERENCE``)
-starts afresh; an id unseen for ``MAX_MISSING`` frames is forgotten.
-It assumes a still camera (``BackgroundMemory("static")`` owns one).
+already. The memory keeps, per instance id, the instance's pixels seen so far and its kept
+completion (of pixels never seen), so a revealed region comes back from it: the real pixels where
+an earlier frame showed them, the kept completion where it is still the one made for them (at
+most ``1 - REUSE_SHARE`` of its pixels seen since: no flicker, no second fill), and only the rest
+is completed, with all of that as its context (:meth:`InstanceMemory.recall`). Once more of the
+kept completion has been seen, the never-seen part is completed anew, with the context seen since.
+
+An instance that moves as a whole (a car driving, a person walking across) is followed: its
+memory moves with it, by the shift of its box's edges or centre that lays its visible pixels on
+what was seen (``STILL_SHARE``) with the same colours (``STILL_DIFFERENCE``); being hidden more or
+less by someone passing in front does not count. One that moves otherwise, or changes, starts
+afresh; an id unseen for ``MAX_MISSING`` frames is forgotten. It assumes a still camera
+(``BackgroundMemory("static")`` owns one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, mask_box, mask_box_in
+from interorder_rt.compose.boxes import Box, mask_box, mask_box_in, union_box
 from interorder_rt.compose.painter import copy_masked
 
 STILL_SHARE = 0.9  # least share of an instance's visible pixels where it was seen before, for it to be still
 STILL_DIFFERENCE = 12.0  # mean |gray| difference on the instance's seen pixels above which it changed
 SAMPLES = 2048  # pixels of the instance compared per frame for the change test
 MAX_MISSING = 30  # frames an id may go unseen before it is forgotten
-REUSE_SHARE = 0.95  # a fill is reused while the never-seen region keeps this share of the one it was made for
+REUSE_SHARE = 0.95  # a fill is reused while at most 1 - this share of its pixels has been seen since
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -37,7 +41,10 @@ GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 class _Remembered:
     canvas: np.ndarray  # (H, W, 3) uint8: the instance's seen or completed colours
     seen: np.ndarray  # (H, W) bool: shown by a frame
-    completion: tuple[Box, np.ndarray] | None = None  # box and never-seen region of the latest completion
+    filled: np.ndarray  # (H, W) bool: completed while never seen (the kept completion)
+    extent: Box | None = None  # holds every set pixel of seen and filled
+    completion: Box | None = None  # holds every set pixel of filled; None: no completion kept
+    box: Box | None = None  # where the instance's visible pixels lay in the latest frame
     missing: int = 0  # frames since it was last seen
 
 
@@ -59,11 +66,6 @@ class HostArrays:
     def counts(*masks: np.ndarray) -> list[int]:
         """The set pixels of each mask."""
         return [int(np.count_nonzero(m)) for m in masks]
-
-    @staticmethod
-    def covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
-        """:func:`still_covers`."""
-        return still_covers(region, box, then)
 
     @staticmethod
     def to_host(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -94,7 +96,8 @@ class InstanceMemory:
     def update(self, image: np.ndarray, modal: np.ndarray, ids: Sequence[int], skip: Sequence[int] = (),
                boxes: Sequence[Box | None] | None = None) -> None:
         """Record each instance's visible pixels (``modal[k]``, id ``ids[k]``), except the ``skip``
-        indices. ``boxes[k]``, when given, holds ``modal[k]`` (a box around it, not necessarily tight)."""
+        indices, following those that moved. ``boxes[k]``, when given, holds ``modal[k]`` (a box
+        around it, not necessarily tight)."""
         arrays = self.arrays
         present = set()
         for k, instance_id in enumerate(int(i) for i in ids):
@@ -105,22 +108,27 @@ class InstanceMemory:
                 continue
             present.add(instance_id)
             entry = self._by_id.get(instance_id)
-            if entry is None or entry.canvas.shape != image.shape or not self._still(entry, image, modal[k], box):
+            if entry is None or entry.canvas.shape != image.shape or not self._follow(entry, image, modal[k], box):
                 entry = self._by_id[instance_id] = _Remembered(canvas=arrays.zeros_like(image),
-                                                               seen=arrays.mask_like(image))
+                                                               seen=arrays.mask_like(image),
+                                                               filled=arrays.mask_like(image))
             entry.missing = 0
             x0, y0, x1, y1 = box
             visible = modal[k, y0:y1, x0:x1]
             arrays.copy_masked(entry.canvas[y0:y1, x0:x1], image[y0:y1, x0:x1], visible)
             entry.seen[y0:y1, x0:x1] |= visible
+            entry.extent, entry.box = union_box([entry.extent, box]), box
         for instance_id in list(self._by_id):
             if instance_id not in present:
                 self._by_id[instance_id].missing += 1
                 if self._by_id[instance_id].missing > MAX_MISSING:
                     del self._by_id[instance_id]
 
-    def recall(self, instance_id: int, revealed: np.ndarray, within: Box | None = None) -> np.ndarray | None:
-        """The instance's layer image when the memory covers all of its ``revealed`` pixels, else None.
+    def recall(self, instance_id: int, revealed: np.ndarray,
+               within: Box | None = None) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """What the memory holds of the instance's ``revealed`` pixels: (its layer image, None)
+        when it covers all of them, (the layer, the revealed pixels left to complete) when it
+        covers some, None when it serves none (nothing kept, or a completion seen too much since).
 
         The layer is a read-only view of the memory's canvas (no copy): after this frame's
         :meth:`update` it holds the instance's visible pixels as the frame shows them, and the
@@ -132,59 +140,110 @@ class InstanceMemory:
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
-        unseen = self.arrays.zeros_like(revealed)
-        unseen[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
-        if unseen[y0:y1, x0:x1].any() and (entry.completion is None or
-                                           not self.arrays.covers(unseen, *entry.completion)):
-            return None
+        left = self.arrays.zeros_like(revealed)
+        left[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
+        if left[y0:y1, x0:x1].any():
+            if not self._serves(entry):
+                return None
+            left[y0:y1, x0:x1] &= ~entry.filled[y0:y1, x0:x1]
         self.recalls += 1
-        return self.arrays.read_only(entry.canvas)
+        return self.arrays.read_only(entry.canvas), left if left[y0:y1, x0:x1].any() else None
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray,
-                 at: tuple[int, int] = (0, 0), within: Box | None = None) -> None:
-        """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it,
-        in place of its earlier completion. ``completed`` is the instance's layer image, or a part
-        of it holding every revealed pixel, with its top-left pixel at ``at`` (x, y) in the frame.
-        ``within`` as for :meth:`recall`."""
+                 at: tuple[int, int] = (0, 0), within: Box | None = None, extend: bool = False) -> None:
+        """Keep the instance's ``completed`` colours over ``revealed`` where no frame showed it:
+        as its completion, or with ``extend`` added to the kept one (the pixels :meth:`recall`
+        left). ``completed`` is the instance's layer image, or a part of it holding every revealed
+        pixel, with its top-left pixel at ``at`` (x, y) in the frame. ``within`` as for :meth:`recall`."""
         entry = self._by_id.get(int(instance_id))
         box = self._box(revealed, within)
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return
+        if not extend and entry.completion is not None:
+            cx0, cy0, cx1, cy1 = entry.completion
+            entry.filled[cy0:cy1, cx0:cx1] = False
+            entry.completion = None
         x0, y0, x1, y1 = box
         left, top = at
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0 - top : y1 - top, x0 - left : x1 - left], new)
-        entry.completion = (box, new)
+        entry.filled[y0:y1, x0:x1] |= new
+        entry.completion = union_box([entry.completion, box])
+        entry.extent = union_box([entry.extent, box])
 
     def _box(self, mask: np.ndarray, within: Box | None) -> Box | None:
         """The tight box of ``mask``, looked for in ``within`` only when given."""
         return self.arrays.box(mask) if within is None else mask_box_in(mask, within, self.arrays.box)
 
-    def _still(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
-        """Whether the instance stayed where it was and as it was (:func:`still_on`), judged on a
-        grid of about ``SAMPLES`` pixels of its box: only those samples go to the host."""
-        x0, y0, x1, y1 = box
-        step = max(1, int(np.sqrt((y1 - y0) * (x1 - x0) / SAMPLES)))
-        grid = (slice(y0, y1, step), slice(x0, x1, step))
-        return still_on(*self.arrays.to_host(mask[grid], entry.seen[grid], image[grid], entry.canvas[grid]))
+    def _serves(self, entry: _Remembered) -> bool:
+        """Whether the kept completion still serves: at most ``1 - REUSE_SHARE`` of its pixels have
+        been seen since (so it had about the context a new one would have)."""
+        if entry.completion is None:
+            return False
+        x0, y0, x1, y1 = entry.completion
+        filled = entry.filled[y0:y1, x0:x1]
+        made, since = self.arrays.counts(filled, filled & entry.seen[y0:y1, x0:x1])
+        return since <= (1 - REUSE_SHARE) * made
 
-
-def still_covers(region: np.ndarray, box: Box, then: np.ndarray) -> bool:
-    """Whether a fill made for the never-seen region ``then`` (the part of a frame-sized mask inside
-    ``box``) still serves the never-seen ``region`` now: none of it outside, and at least
-    ``REUSE_SHARE`` of ``then`` still in it (so the fill had about the context it would have now)."""
-    x0, y0, x1, y1 = box
-    inside = region[y0:y1, x0:x1]
-    return reuse_fits(np.count_nonzero(inside), np.count_nonzero(region), np.count_nonzero(inside & ~then),
-                      np.count_nonzero(then))
-
-
-def reuse_fits(inside: int, total: int, beyond: int, then: int) -> bool:
-    """:func:`still_covers` on pixel counts: the never-seen region has ``inside`` of its ``total``
-    pixels in the box, ``beyond`` of those outside the ``then`` pixels the fill was made for."""
-    if inside == 0 or inside != total or beyond:
+    def _follow(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
+        """Whether the instance is the one remembered, where it was or moved by one of the shifts
+        :func:`box_shifts` finds (then the memory moves with it)."""
+        for shift in box_shifts(entry.box, box):
+            if self._still(entry, image, mask, box, shift):
+                if shift != (0, 0):
+                    self._shift(entry, *shift)
+                return True
         return False
-    return then - inside <= (1 - REUSE_SHARE) * then
+
+    def _still(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box,
+               shift: tuple[int, int] = (0, 0)) -> bool:
+        """Whether the instance is where it was seen, moved by ``shift`` (dx, dy), and as it was
+        (:func:`still_on`), judged on a grid of about ``SAMPLES`` pixels of its box: only those
+        samples go to the host."""
+        x0, y0, x1, y1 = box
+        dx, dy = shift
+        h, w = mask.shape
+        cx0, cy0, cx1, cy1 = max(x0, dx), max(y0, dy), min(x1, w + dx), min(y1, h + dy)  # then inside the frame
+        if cx1 <= cx0 or cy1 <= cy0:
+            return False
+        step = max(1, int(np.sqrt((y1 - y0) * (x1 - x0) / SAMPLES)))
+        now = (slice(cy0, cy1, step), slice(cx0, cx1, step))
+        then = (slice(cy0 - dy, cy1 - dy, step), slice(cx0 - dx, cx1 - dx, step))
+        return still_on(*self.arrays.to_host(mask[now], entry.seen[then], image[now], entry.canvas[then]))
+
+    def _shift(self, entry: _Remembered, dx: int, dy: int) -> None:
+        """Move everything remembered of the instance by (dx, dy) pixels (what leaves the frame is lost)."""
+        arrays = self.arrays
+        x0, y0, x1, y1 = entry.extent
+        h, w = entry.seen.shape
+        tx0, ty0, tx1, ty1 = max(x0 + dx, 0), max(y0 + dy, 0), min(x1 + dx, w), min(y1 + dy, h)
+        planes = (entry.canvas, entry.seen, entry.filled)
+        moved = [arrays.copy(p[ty0 - dy : ty1 - dy, tx0 - dx : tx1 - dx]) for p in planes] if tx1 > tx0 and ty1 > ty0 else None
+        for plane in planes[1:]:
+            plane[y0:y1, x0:x1] = False
+        entry.extent = entry.completion = None
+        if moved is None:
+            return
+        for plane, part in zip(planes, moved):
+            plane[ty0:ty1, tx0:tx1] = part
+        entry.extent = (tx0, ty0, tx1, ty1)
+        entry.completion = entry.extent
+
+
+def box_shifts(before: Box | None, now: Box) -> list[tuple[int, int]]:
+    """Shifts (dx, dy) that may have taken an instance from box ``before`` to box ``now``: none
+    first, then those of the boxes' left or right edges with their top or bottom edges, and of
+    their centres (an edge that someone in front covers or uncovers moves otherwise)."""
+    shifts = [(0, 0)]
+    if before is None:
+        return shifts
+    (bx0, by0, bx1, by1), (x0, y0, x1, y1) = before, now
+    xs = (x0 - bx0, x1 - bx1, (x0 + x1 - bx0 - bx1) // 2)
+    ys = (y0 - by0, y1 - by1, (y0 + y1 - by0 - by1) // 2)
+    for shift in ((xs[0], ys[0]), (xs[1], ys[1]), (xs[0], ys[1]), (xs[1], ys[0]), (xs[2], ys[2])):
+        if shift not in shifts:
+            shifts.append(shift)
+    return shifts
 
 
 def still_on(now: np.ndarray, seen: np.ndarray, image: np.ndarray, canvas: np.ndarray) -> bool:
