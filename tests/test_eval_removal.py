@@ -41,6 +41,16 @@ def test_a_panning_sequence_shifts_its_true_background():
     assert all(f[1].any() for f in frames)
 
 
+def test_a_swaying_person_steps_back_and_forth_around_the_middle():
+    person = np.full((50, 20, 3), 200, np.uint8)
+    mask = np.ones((50, 20), bool)
+    backdrop = (np.random.default_rng(2).random((90, 160, 3)) * 255).astype(np.uint8)
+    frames = walking_sequence(person, mask, backdrop, 9, pan=0, size=(90, 160), sway=3)
+    lefts = [int(np.flatnonzero(m.any(axis=0))[0]) for _, m, _ in frames]
+    assert [x - lefts[0] for x in lefts] == [0, 3, 6, 3, 0, -3, -6, -3, 0]
+    assert all(np.array_equal(t, frames[0][2]) for _, _, t in frames)  # a static camera
+
+
 @needs_data
 def test_eval_removal_command_prints_every_row(tmp_path, capsys):
     pytest.importorskip("skimage")
@@ -55,3 +65,18 @@ def test_eval_removal_command_prints_every_row(tmp_path, capsys):
         assert row in printed
     scores = json.loads(out.read_text())["methods"]
     assert scores["new default"]["cases"] == 2 and sheet.stat().st_size > 0
+
+
+@needs_data
+def test_eval_video_removal_command_scores_every_camera_and_memory(tmp_path, capsys):
+    pytest.importorskip("skimage")
+    from interorder_rt.cli.main import main
+
+    out = tmp_path / "video.json"
+    assert main(["eval", "video-removal", "--coco", str(COCO), "--frames", "3", "--height", "90",
+                 "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    assert set(rows) == {f"{c}/{m}" for c in ("static", "panning", "swaying") for m in ("off", "static", "homography")}
+    assert rows["static/static"]["remembered_psnr"] == 99.0  # what an earlier frame showed comes back exact
+    assert rows["panning/off"]["flicker"] is None and rows["swaying/static"]["flicker"] >= 0  # static cameras only
+    assert "swaying" in capsys.readouterr().out
