@@ -85,14 +85,19 @@ def test_what_the_kept_completion_lacks_is_left_to_complete_and_then_kept():
     assert left is None and (layer[hidden] == 99).all() and (layer[rect(10, 30, 30, 31)] == 42).all()
 
 
-def test_a_completion_seen_in_good_part_since_is_made_anew():
-    image, table, hidden = scene(7), rect(10, 30, 10, 50), rect(10, 30, 20, 30)
+def test_a_completion_seen_in_good_part_since_is_made_anew_next_to_what_was_seen():
+    from interorder_rt.compose.instance_memory import REFRESH_BAND
+
+    image, table, hidden = scene(7), rect(0, 40, 0, 60), rect(10, 30, 10, 50)
     memory = InstanceMemory()
     memory.update(image, (table & ~hidden)[None], ids=[6])
     memory.remember(6, np.full_like(image, 99), hidden)
-    smaller = rect(10, 30, 20, 25)  # half of it is seen now
+    smaller = rect(10, 30, 10, 46)  # a tenth of the completion is seen now
     memory.update(image, (table & ~smaller)[None], ids=[6])
-    assert memory.recall(6, smaller) is None
+    layer, left = memory.recall(6, smaller)
+    near = rect(10, 30, 46 - REFRESH_BAND, 46)
+    np.testing.assert_array_equal(left, near)  # completed anew, with what was seen as context
+    assert (layer[smaller & ~near] == 99).all()  # farther off, the completion stays
 
 
 def test_an_instance_whose_colours_change_starts_afresh():

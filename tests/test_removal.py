@@ -237,6 +237,22 @@ def test_a_remembered_fill_comes_back_until_the_real_background_is_seen():
     np.testing.assert_array_equal(out[person], truth[person])
 
 
+def test_a_kept_fill_seen_in_good_part_since_is_made_anew_next_to_what_was_seen():
+    from interorder_rt.compose.instance_memory import REFRESH_BAND
+
+    truth = textured(60, 80, 5)
+    memory = BackgroundMemory("static")
+    person = box(60, 80, 10, 50, 10, 50)
+    memory.update(truth, person)
+    memory.remember(np.full_like(truth, 77), person)
+    now = box(60, 80, 10, 50, 14, 50)  # the person stepped right: a tenth of the fill is seen now
+    memory.update(truth, now)
+    out, rest = memory.recall(truth, now)
+    near = box(60, 80, 10, 50, 14, 14 + REFRESH_BAND)
+    np.testing.assert_array_equal(rest, near)  # synthesised anew, with what was seen as context
+    assert (out[now & ~near] == 77).all()  # farther off, the fill stays
+
+
 def test_a_kept_fill_is_extended_by_the_never_seen_pixels_it_lacks():
     truth = textured(60, 80, 5)
     memory = BackgroundMemory("static")

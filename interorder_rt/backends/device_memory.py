@@ -66,6 +66,11 @@ class TensorArrays:
         return torch.zeros(image.shape[:2], dtype=torch.bool, device=image.device)
 
     @staticmethod
+    def grown(mask: torch.Tensor, radius: int) -> torch.Tensor:
+        """``mask`` grown by ``radius`` pixels (a square)."""
+        return F.max_pool2d(mask[None, None].float(), 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
+
+    @staticmethod
     def counts(*masks: torch.Tensor) -> list[int]:
         """The set pixels of each mask, read back at once."""
         return [int(c) for c in torch.stack([m.sum() for m in masks]).tolist()]

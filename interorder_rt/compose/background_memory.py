@@ -3,12 +3,12 @@
 A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
 written into it; when a person is removed, the freed pixels an earlier frame showed come back
 from the memory, and only the never-seen rest is synthesised. With a still camera that synthesis
-is kept too (:meth:`BackgroundMemory.remember`): while at least ``REUSE_SHARE`` of the pixels it
-filled are still never seen, it comes back instead of a new synthesis, and a later fill
-synthesises only the never-seen pixels it lacks (someone in front moved off them), with the kept
-synthesis as their context. So a person standing or swaying in place costs about one fill, not
-one a frame, and the fill does not flicker; once more of it has been seen (the person walks on)
-the rest is synthesised anew with the context seen since. The memory is a few canvases of fixed
+is kept too (:meth:`BackgroundMemory.remember`): it comes back instead of a new synthesis, and a
+later fill synthesises only the never-seen pixels it lacks (someone in front moved off them),
+with the kept synthesis as their context. So a person standing or swaying in place costs about
+one fill, not one a frame, and the fill does not flicker. Once more than ``1 - REUSE_SHARE`` of
+it has been seen (the person walks on), its pixels within ``REFRESH_BAND`` of what was seen are
+synthesised anew with the context seen since, and the rest stays. The memory is a few canvases of fixed
 size (bounded memory whatever the stream's length). With a still camera it also keeps what each
 instance showed and had completed (``instances``, ``compose.InstanceMemory``).
 
@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from interorder_rt.compose.boxes import Box, union_box
-from interorder_rt.compose.instance_memory import REUSE_SHARE, HostArrays, InstanceMemory
+from interorder_rt.compose.instance_memory import REFRESH_BAND, REUSE_SHARE, HostArrays, InstanceMemory
 
 ALIGNS = ("static", "homography")
 CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
@@ -85,7 +85,9 @@ class BackgroundMemory:
         fill = hole[y0:y1, x0:x1] & known
         rest = arrays.copy(hole)
         rest[y0:y1, x0:x1] &= ~fill
-        synthesis = self._synthesis if self._synthesis is not None and self._synthesis.serves(self.seen) else None
+        synthesis = self._synthesis
+        if synthesis is not None and not synthesis.serves(self.seen):
+            synthesis.refresh(self.seen)
         self._extending = synthesis is not None
         if synthesis is None and not fill.any():
             return image, hole
@@ -105,8 +107,8 @@ class BackgroundMemory:
 
     def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
         """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
-        for :meth:`recall` to return while most of it stays never seen (a still camera only): it
-        extends the kept synthesis that :meth:`recall` used this frame, or replaces it."""
+        for :meth:`recall` to return (a still camera only): it extends the kept synthesis that
+        :meth:`recall` used this frame, or replaces it."""
         box = self.arrays.box(filled) if self.keeps_synthesis else None
         if box is None:
             self._synthesis = None
@@ -203,6 +205,13 @@ class _Synthesis:
         self.arrays.copy_masked(self.rgb[y0:y1, x0:x1], image[y0:y1, x0:x1], filled[y0:y1, x0:x1])
         self.filled[y0:y1, x0:x1] |= filled[y0:y1, x0:x1]
         self.box = union_box([self.box, box])
+
+    def refresh(self, seen: np.ndarray) -> None:
+        """Forget the pixels seen since and ``REFRESH_BAND`` pixels around them: the rest stays,
+        and those pixels are synthesised anew with the context seen since."""
+        x0, y0, x1, y1 = self.box
+        filled = self.filled[y0:y1, x0:x1]
+        filled &= ~self.arrays.grown(filled & seen[y0:y1, x0:x1], REFRESH_BAND)
 
     def serves(self, seen: np.ndarray) -> bool:
         """Whether at most ``1 - REUSE_SHARE`` of the filled pixels have been ``seen`` since (so the

@@ -5,10 +5,11 @@ object frame after frame. When a replaced person walks in front of it, the part 
 person hid was often seen in an earlier frame, and what was never seen was completed once
 already. The memory keeps, per instance id, the instance's pixels seen so far and its kept
 completion (of pixels never seen), so a revealed region comes back from it: the real pixels where
-an earlier frame showed them, the kept completion where it is still the one made for them (at
-most ``1 - REUSE_SHARE`` of its pixels seen since: no flicker, no second fill), and only the rest
-is completed, with all of that as its context (:meth:`InstanceMemory.recall`). Once more of the
-kept completion has been seen, the never-seen part is completed anew, with the context seen since.
+an earlier frame showed them, the kept completion where it holds them (no flicker, no second
+fill), and only the rest is completed, with all of that as its context
+(:meth:`InstanceMemory.recall`). Once more than ``1 - REUSE_SHARE`` of the kept completion has
+been seen, its pixels within ``REFRESH_BAND`` of what was seen are completed anew, with the
+context seen since; the rest stays.
 
 An instance that moves as a whole (a car driving, a person walking across) is followed: its
 memory moves with it, by the shift of its box's edges or centre that lays its visible pixels on
@@ -33,7 +34,8 @@ STILL_SHARE = 0.9  # least share of an instance's visible pixels where it was se
 STILL_DIFFERENCE = 12.0  # mean |gray| difference on the instance's seen pixels above which it changed
 SAMPLES = 2048  # pixels of the instance compared per frame for the change test
 MAX_MISSING = 30  # frames an id may go unseen before it is forgotten
-REUSE_SHARE = 0.95  # a fill is reused while at most 1 - this share of its pixels has been seen since
+REUSE_SHARE = 0.95  # a fill is reused whole while at most 1 - this share of its pixels has been seen since
+REFRESH_BAND = 12  # pixels of a kept fill next to what has been seen since that are made anew once more is seen
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -61,6 +63,11 @@ class HostArrays:
     def mask_like(image: np.ndarray) -> np.ndarray:
         """An all-False (H, W) mask the size of an (H, W, 3) image."""
         return np.zeros(image.shape[:2], bool)
+
+    @staticmethod
+    def grown(mask: np.ndarray, radius: int) -> np.ndarray:
+        """``mask`` grown by ``radius`` pixels (a square)."""
+        return cv2.dilate(mask.view(np.uint8), np.ones((2 * radius + 1,) * 2, np.uint8)).view(bool)
 
     @staticmethod
     def counts(*masks: np.ndarray) -> list[int]:
@@ -128,7 +135,7 @@ class InstanceMemory:
                within: Box | None = None) -> tuple[np.ndarray, np.ndarray | None] | None:
         """What the memory holds of the instance's ``revealed`` pixels: (its layer image, None)
         when it covers all of them, (the layer, the revealed pixels left to complete) when it
-        covers some, None when it serves none (nothing kept, or a completion seen too much since).
+        covers some, None when it holds no completion and some were never seen.
 
         The layer is a read-only view of the memory's canvas (no copy): after this frame's
         :meth:`update` it holds the instance's visible pixels as the frame shows them, and the
@@ -143,8 +150,10 @@ class InstanceMemory:
         left = self.arrays.zeros_like(revealed)
         left[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         if left[y0:y1, x0:x1].any():
-            if not self._serves(entry):
+            if entry.completion is None:
                 return None
+            if not self._serves(entry):
+                self._refresh(entry)
             left[y0:y1, x0:x1] &= ~entry.filled[y0:y1, x0:x1]
         self.recalls += 1
         return self.arrays.read_only(entry.canvas), left if left[y0:y1, x0:x1].any() else None
@@ -176,14 +185,20 @@ class InstanceMemory:
         return self.arrays.box(mask) if within is None else mask_box_in(mask, within, self.arrays.box)
 
     def _serves(self, entry: _Remembered) -> bool:
-        """Whether the kept completion still serves: at most ``1 - REUSE_SHARE`` of its pixels have
+        """Whether the kept completion serves whole: at most ``1 - REUSE_SHARE`` of its pixels have
         been seen since (so it had about the context a new one would have)."""
-        if entry.completion is None:
-            return False
         x0, y0, x1, y1 = entry.completion
         filled = entry.filled[y0:y1, x0:x1]
         made, since = self.arrays.counts(filled, filled & entry.seen[y0:y1, x0:x1])
         return since <= (1 - REUSE_SHARE) * made
+
+    def _refresh(self, entry: _Remembered) -> None:
+        """Forget the kept completion where it has been seen since and ``REFRESH_BAND`` pixels
+        around that: the rest stays, and those pixels are completed anew from the new context."""
+        x0, y0, x1, y1 = entry.completion
+        filled = entry.filled[y0:y1, x0:x1]
+        since = filled & entry.seen[y0:y1, x0:x1]
+        filled &= ~self.arrays.grown(since, REFRESH_BAND)
 
     def _follow(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
         """Whether the instance is the one remembered, where it was or moved by one of the shifts
