@@ -237,14 +237,21 @@ def test_a_remembered_fill_comes_back_until_the_real_background_is_seen():
     np.testing.assert_array_equal(out[person], truth[person])
 
 
+def _kept_fill(person: np.ndarray, covered: np.ndarray | None = None) -> tuple[np.ndarray, BackgroundMemory]:
+    """A textured frame, and a still camera's memory that saw it around ``covered`` (default:
+    ``person``) and keeps a synthesis of grey level 77 over ``person``."""
+    truth = textured(60, 80, 5)
+    memory = BackgroundMemory("static")
+    memory.update(truth, person if covered is None else covered)
+    memory.remember(np.full_like(truth, 77), person)
+    return truth, memory
+
+
 def test_a_kept_fill_seen_in_good_part_since_is_made_anew_next_to_what_was_seen():
     from interorder_rt.compose.instance_memory import REFRESH_BAND
 
-    truth = textured(60, 80, 5)
-    memory = BackgroundMemory("static")
     person = box(60, 80, 10, 50, 10, 50)
-    memory.update(truth, person)
-    memory.remember(np.full_like(truth, 77), person)
+    truth, memory = _kept_fill(person)
     now = box(60, 80, 10, 50, 14, 50)  # the person stepped right: a tenth of the fill is seen now
     memory.update(truth, now)
     out, rest = memory.recall(truth, now)
@@ -254,11 +261,8 @@ def test_a_kept_fill_seen_in_good_part_since_is_made_anew_next_to_what_was_seen(
 
 
 def test_a_kept_fill_is_extended_by_the_never_seen_pixels_it_lacks():
-    truth = textured(60, 80, 5)
-    memory = BackgroundMemory("static")
     person, passer = box(60, 80, 10, 50, 10, 30), box(60, 80, 10, 50, 30, 36)  # someone stood beside the person
-    memory.update(truth, person | passer)
-    memory.remember(np.full_like(truth, 77), person)
+    truth, memory = _kept_fill(person, covered=person | passer)
     wider = person | passer  # the passer has left: the hole now holds never-seen pixels the fill lacks
     memory.update(truth, wider)
     out, rest = memory.recall(truth, wider)
@@ -270,11 +274,8 @@ def test_a_kept_fill_is_extended_by_the_never_seen_pixels_it_lacks():
 
 
 def test_a_kept_fill_holds_while_the_hole_only_shrinks_behind_someone_in_front():
-    truth = textured(60, 80, 5)
-    memory = BackgroundMemory("static")
     person = box(60, 80, 10, 50, 10, 30)
-    memory.update(truth, person)
-    memory.remember(np.full_like(truth, 77), person)
+    truth, memory = _kept_fill(person)
     front = box(60, 80, 10, 50, 10, 20)  # someone in front now hides half of the hole: nothing new is seen
     memory.update(truth, person | front)
     out, rest = memory.recall(truth, person & ~front)
