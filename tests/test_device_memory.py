@@ -195,7 +195,7 @@ def test_the_instance_memory_on_tensors_is_the_hosts():
         for entry, d_entry in zip(host._by_id.values(), device._by_id.values()):
             np.testing.assert_array_equal(d_entry.canvas.numpy(), entry.canvas)
             np.testing.assert_array_equal(d_entry.seen.numpy(), entry.seen)
-            np.testing.assert_array_equal(d_entry.filled.numpy(), entry.filled)
+            np.testing.assert_array_equal(d_entry.completion.filled.numpy(), entry.completion.filled)
     assert device.recalls == host.recalls > 0
 
 

@@ -8,7 +8,8 @@ later fill synthesises only the never-seen pixels it lacks (someone in front mov
 with the kept synthesis as their context. So a person standing or swaying in place costs about
 one fill, not one a frame, and the fill does not flicker. Once more than ``1 - REUSE_SHARE`` of
 it has been seen (the person walks on), its pixels within ``REFRESH_BAND`` of what was seen are
-synthesised anew with the context seen since, and the rest stays. The memory is a few canvases of fixed
+synthesised anew with the context seen since, and the rest stays (``compose.instance_memory.KeptFill``,
+whose rules an instance's kept completion follows too). The memory is a few canvases of fixed
 size (bounded memory whatever the stream's length). With a still camera it also keeps what each
 instance showed and had completed (``instances``, ``compose.InstanceMemory``).
 
@@ -25,8 +26,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, union_box
-from interorder_rt.compose.instance_memory import REFRESH_BAND, REUSE_SHARE, HostArrays, InstanceMemory
+from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.instance_memory import HostArrays, InstanceMemory, KeptFill
 
 ALIGNS = ("static", "homography")
 CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which the shot changed
@@ -117,7 +118,7 @@ class BackgroundMemory:
             self._synthesis = _Synthesis(*self._blank(filled.shape), self.arrays)
         elif not self._extending:
             self._synthesis.clear()
-        self._synthesis.add(image, filled, box)
+        self._synthesis.keep(image, filled, box)
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -184,44 +185,19 @@ class BackgroundMemory:
         return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)
 
 
-class _Synthesis:
+class _Synthesis(KeptFill):
     """A still camera's kept synthesis of never-seen background: frame-sized colours ``rgb`` over
-    the pixels ``filled`` (every pixel it ever filled, since seen or not), set within ``box``."""
+    the kept pixels."""
 
     def __init__(self, rgb: np.ndarray, filled: np.ndarray, arrays: type) -> None:
-        self.rgb, self.filled, self.arrays = rgb, filled, arrays
-        self.box: Box | None = None
+        super().__init__(filled, arrays)
+        self.rgb = rgb
 
-    def clear(self) -> None:
-        """Keep nothing (the arrays stay, for the next synthesis)."""
-        if self.box is not None:
-            x0, y0, x1, y1 = self.box
-            self.filled[y0:y1, x0:x1] = False
-        self.box = None
-
-    def add(self, image: np.ndarray, filled: np.ndarray, box: Box) -> None:
+    def keep(self, image: np.ndarray, filled: np.ndarray, box: Box) -> None:
         """Keep ``image``'s colours over ``filled``, which lies within ``box``."""
         x0, y0, x1, y1 = box
         self.arrays.copy_masked(self.rgb[y0:y1, x0:x1], image[y0:y1, x0:x1], filled[y0:y1, x0:x1])
-        self.filled[y0:y1, x0:x1] |= filled[y0:y1, x0:x1]
-        self.box = union_box([self.box, box])
-
-    def refresh(self, seen: np.ndarray) -> None:
-        """Forget the pixels seen since and ``REFRESH_BAND`` pixels around them: the rest stays,
-        and those pixels are synthesised anew with the context seen since."""
-        x0, y0, x1, y1 = self.box
-        filled = self.filled[y0:y1, x0:x1]
-        filled &= ~self.arrays.grown(filled & seen[y0:y1, x0:x1], REFRESH_BAND)
-
-    def serves(self, seen: np.ndarray) -> bool:
-        """Whether at most ``1 - REUSE_SHARE`` of the filled pixels have been ``seen`` since (so the
-        synthesis had about the context a new one would have)."""
-        if self.box is None:
-            return False
-        x0, y0, x1, y1 = self.box
-        filled = self.filled[y0:y1, x0:x1]
-        made, since = self.arrays.counts(filled, filled & seen[y0:y1, x0:x1])
-        return since <= (1 - REUSE_SHARE) * made
+        self.add(box, filled[y0:y1, x0:x1])
 
 
 def orb_features(gray: np.ndarray, mask: np.ndarray) -> Features:

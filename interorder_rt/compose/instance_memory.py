@@ -22,7 +22,7 @@ afresh; an id unseen for ``MAX_MISSING`` frames is forgotten. It assumes a still
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -39,13 +39,53 @@ REFRESH_BAND = 12  # pixels of a kept fill next to what has been seen since that
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
+class KeptFill:
+    """The pixels a fill kept for later frames filled while they were never seen (``filled``, an
+    (H, W) bool plane, set within ``box``; None: nothing kept), and the rules for its reuse: whole
+    (:meth:`serves`), or renewed next to what has been seen since (:meth:`refresh`). A stream's
+    background synthesis and each instance's completion keep one."""
+
+    def __init__(self, filled: np.ndarray, arrays: type) -> None:
+        self.filled, self.arrays = filled, arrays
+        self.box: Box | None = None
+
+    def clear(self) -> None:
+        """Keep nothing (the plane stays, for the next fill)."""
+        if self.box is not None:
+            x0, y0, x1, y1 = self.box
+            self.filled[y0:y1, x0:x1] = False
+        self.box = None
+
+    def add(self, box: Box, region: np.ndarray) -> None:
+        """Keep the ``region`` pixels of ``box`` ((y1 - y0, x1 - x0) bool) too."""
+        x0, y0, x1, y1 = box
+        self.filled[y0:y1, x0:x1] |= region
+        self.box = union_box([self.box, box])
+
+    def serves(self, seen: np.ndarray) -> bool:
+        """Whether at most ``1 - REUSE_SHARE`` of the kept pixels have been ``seen`` since (so the
+        fill had about the context a new one would have)."""
+        if self.box is None:
+            return False
+        x0, y0, x1, y1 = self.box
+        filled = self.filled[y0:y1, x0:x1]
+        made, since = self.arrays.counts(filled, filled & seen[y0:y1, x0:x1])
+        return since <= (1 - REUSE_SHARE) * made
+
+    def refresh(self, seen: np.ndarray) -> None:
+        """Forget the kept pixels ``seen`` since and those within ``REFRESH_BAND`` of them: the rest
+        stays, and those pixels are filled anew with the context seen since."""
+        x0, y0, x1, y1 = self.box
+        filled = self.filled[y0:y1, x0:x1]
+        filled &= ~self.arrays.grown(filled & seen[y0:y1, x0:x1], REFRESH_BAND)
+
+
 @dataclass
 class _Remembered:
     canvas: np.ndarray  # (H, W, 3) uint8: the instance's seen or completed colours
     seen: np.ndarray  # (H, W) bool: shown by a frame
-    filled: np.ndarray  # (H, W) bool: completed while never seen (the kept completion)
-    extent: Box | None = None  # holds every set pixel of seen and filled
-    completion: Box | None = None  # holds every set pixel of filled; None: no completion kept
+    completion: KeptFill  # the pixels completed while never seen
+    extent: Box | None = None  # holds every set pixel of seen and of the completion
     box: Box | None = None  # where the instance's visible pixels lay in the latest frame
     missing: int = 0  # frames since it was last seen
 
@@ -118,7 +158,7 @@ class InstanceMemory:
             if entry is None or entry.canvas.shape != image.shape or not self._follow(entry, image, modal[k], box):
                 entry = self._by_id[instance_id] = _Remembered(canvas=arrays.zeros_like(image),
                                                                seen=arrays.mask_like(image),
-                                                               filled=arrays.mask_like(image))
+                                                               completion=KeptFill(arrays.mask_like(image), arrays))
             entry.missing = 0
             x0, y0, x1, y1 = box
             visible = modal[k, y0:y1, x0:x1]
@@ -150,11 +190,12 @@ class InstanceMemory:
         left = self.arrays.zeros_like(revealed)
         left[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         if left[y0:y1, x0:x1].any():
-            if entry.completion is None:
+            completion = entry.completion
+            if completion.box is None:
                 return None
-            if not self._serves(entry):
-                self._refresh(entry)
-            left[y0:y1, x0:x1] &= ~entry.filled[y0:y1, x0:x1]
+            if not completion.serves(entry.seen):
+                completion.refresh(entry.seen)
+            left[y0:y1, x0:x1] &= ~completion.filled[y0:y1, x0:x1]
         self.recalls += 1
         return self.arrays.read_only(entry.canvas), left if left[y0:y1, x0:x1].any() else None
 
@@ -168,37 +209,18 @@ class InstanceMemory:
         box = self._box(revealed, within)
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return
-        if not extend and entry.completion is not None:
-            cx0, cy0, cx1, cy1 = entry.completion
-            entry.filled[cy0:cy1, cx0:cx1] = False
-            entry.completion = None
+        if not extend:
+            entry.completion.clear()
         x0, y0, x1, y1 = box
         left, top = at
         new = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
         self.arrays.copy_masked(entry.canvas[y0:y1, x0:x1], completed[y0 - top : y1 - top, x0 - left : x1 - left], new)
-        entry.filled[y0:y1, x0:x1] |= new
-        entry.completion = union_box([entry.completion, box])
+        entry.completion.add(box, new)
         entry.extent = union_box([entry.extent, box])
 
     def _box(self, mask: np.ndarray, within: Box | None) -> Box | None:
         """The tight box of ``mask``, looked for in ``within`` only when given."""
         return self.arrays.box(mask) if within is None else mask_box_in(mask, within, self.arrays.box)
-
-    def _serves(self, entry: _Remembered) -> bool:
-        """Whether the kept completion serves whole: at most ``1 - REUSE_SHARE`` of its pixels have
-        been seen since (so it had about the context a new one would have)."""
-        x0, y0, x1, y1 = entry.completion
-        filled = entry.filled[y0:y1, x0:x1]
-        made, since = self.arrays.counts(filled, filled & entry.seen[y0:y1, x0:x1])
-        return since <= (1 - REUSE_SHARE) * made
-
-    def _refresh(self, entry: _Remembered) -> None:
-        """Forget the kept completion where it has been seen since and ``REFRESH_BAND`` pixels
-        around that: the rest stays, and those pixels are completed anew from the new context."""
-        x0, y0, x1, y1 = entry.completion
-        filled = entry.filled[y0:y1, x0:x1]
-        since = filled & entry.seen[y0:y1, x0:x1]
-        filled &= ~self.arrays.grown(since, REFRESH_BAND)
 
     def _follow(self, entry: _Remembered, image: np.ndarray, mask: np.ndarray, box: Box) -> bool:
         """Whether the instance is the one remembered, where it was or moved by one of the shifts
@@ -232,17 +254,16 @@ class InstanceMemory:
         x0, y0, x1, y1 = entry.extent
         h, w = entry.seen.shape
         tx0, ty0, tx1, ty1 = max(x0 + dx, 0), max(y0 + dy, 0), min(x1 + dx, w), min(y1 + dy, h)
-        planes = (entry.canvas, entry.seen, entry.filled)
+        planes = (entry.canvas, entry.seen, entry.completion.filled)
         moved = [arrays.copy(p[ty0 - dy : ty1 - dy, tx0 - dx : tx1 - dx]) for p in planes] if tx1 > tx0 and ty1 > ty0 else None
         for plane in planes[1:]:
             plane[y0:y1, x0:x1] = False
-        entry.extent = entry.completion = None
+        entry.extent = entry.completion.box = None
         if moved is None:
             return
         for plane, part in zip(planes, moved):
             plane[ty0:ty1, tx0:tx1] = part
-        entry.extent = (tx0, ty0, tx1, ty1)
-        entry.completion = entry.extent
+        entry.extent = entry.completion.box = (tx0, ty0, tx1, ty1)
 
 
 def box_shifts(before: Box | None, now: Box) -> list[tuple[int, int]]:
