@@ -3,6 +3,8 @@ source completion, input formats and every bad-input error."""
 
 from __future__ import annotations
 
+import pickle
+
 import cv2
 import numpy as np
 import pytest
@@ -102,6 +104,14 @@ def test_inputs_as_torch_tensors_and_rle_give_the_same_frame(ready, pair):
     as_rle = ready.run(**reference_frame(pair, masks=[rle(m) for m in ref.modal])).image
     np.testing.assert_array_equal(as_torch, as_numpy)
     np.testing.assert_array_equal(as_rle, as_numpy)
+
+
+def test_a_frame_sent_between_processes_gives_the_same_frame(ready, pair):
+    """Unpickled arrays (a frame from a reader process) carry dtype objects of their own; the core takes them."""
+    ref = pair.reference
+    sent = pickle.loads(pickle.dumps(reference_frame(pair)))
+    assert sent["image"].dtype is not ref.image.dtype
+    np.testing.assert_array_equal(ready.run(**sent).image, ready.run(**reference_frame(pair)).image)
 
 
 def test_several_people_replaced_in_one_frame(ready):

@@ -23,7 +23,8 @@ py::array as_ndarray(const py::handle& obj, const char* name);
 template <typename T>
 py::array_t<T> require_array(const py::handle& obj, const char* name, int ndim, bool c_contiguous = true) {
   const py::array arr = as_ndarray(obj, name);
-  if (!arr.dtype().is(py::dtype::of<T>())) {
+  // equivalence, not identity: an unpickled array (one sent between processes) has its own dtype object
+  if (!py::isinstance<py::array_t<T, 0>>(arr)) {
     throw py::type_error(std::string(name) + " must have dtype " + std::string(py::str(py::dtype::of<T>())) +
                          ", got " + std::string(py::str(arr.dtype())));
   }
