@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "hostdevice.hpp"
+#include "row_ssd.hpp"
 
 namespace interorder::pm {
 
@@ -117,12 +118,7 @@ INTERORDER_HD int64_t inner_distance(const Level& L, int r, int px, int py, int 
   for (int dy = -r; dy <= r; ++dy) {
     const uint8_t* a = L.rgb + 3 * (static_cast<int64_t>(py + dy) * L.w + px - r);
     const uint8_t* b = L.rgb + 3 * (static_cast<int64_t>(sy + dy) * L.w + sx - r);
-    int32_t row = 0;
-    for (int k = 0; k < span; ++k) {
-      const int32_t d = static_cast<int32_t>(a[k]) - static_cast<int32_t>(b[k]);
-      row += d * d;
-    }
-    total += row;
+    total += row_ssd<Span>(a, b, span);
     if (total > bound) return total;
   }
   return total;
