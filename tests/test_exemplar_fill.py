@@ -8,7 +8,7 @@ import pytest
 
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
-from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill
+from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, fill_regions, padded
 
 pytestmark = pytest.mark.skipif(_ext.compiled() is None, reason="compiled core not built")
 
@@ -118,3 +118,29 @@ def test_options_change_the_schedule_not_the_contract():
         out = exemplar_fill(image, hole, options=options)
         np.testing.assert_array_equal(out[~hole], image[~hole])
         assert np.mean(out[hole] == image[hole]) > 0.8
+
+
+def test_a_hole_in_far_parts_is_filled_part_by_part():
+    """Each far part is filled in its own region, exactly as if it were the only hole; parts whose
+    regions meet are filled together, in the region of their union."""
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (120, 400, 3), dtype=np.uint8)
+    left, right = disc(120, 400, 60, 60, 10), disc(120, 400, 60, 330, 12)
+    x0, y0, x1, y1 = 40, 40, 345, 73
+    assert sorted(fill_regions((left | right)[y0:y1, x0:x1], (x0, y0), 0.25, 24, 120, 400)) == [
+        padded((50, 50, 71, 71), 0.25, 24, 120, 400), padded((318, 48, 343, 73), 0.25, 24, 120, 400)]
+    apart = exemplar_fill(image, left | right)
+    alone = exemplar_fill(exemplar_fill(image, left), right)
+    np.testing.assert_array_equal(apart, alone)
+    near = disc(120, 400, 60, 95, 10)
+    assert fill_regions((left | near)[40:81, 50:106], (50, 40), 0.25, 24, 120, 400) == [
+        padded((50, 50, 106, 71), 0.25, 24, 120, 400)]
+
+
+def test_a_part_no_patch_fits_sends_the_whole_hole_to_the_fallbacks():
+    image = stripes(96, 400)
+    left, right = disc(96, 400, 48, 40, 10), disc(96, 400, 48, 340, 10)
+    avoid = np.zeros((96, 400), bool)
+    avoid[:, 280:] = True  # nothing to copy near the right part: its region has no patch
+    out = exemplar_fill(image, left | right, avoid=avoid)
+    assert psnr(out, image, left | right) > 30  # both filled, from the stripes further off

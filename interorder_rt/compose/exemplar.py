@@ -3,7 +3,9 @@
 The compiled core's PatchMatch (``csrc/core/patchmatch.cpp``: Barnes et al. 2009 nearest-neighbour
 fields over an image pyramid, 7 x 7 patches, each hole pixel voted from the patches covering it)
 runs on the region of interest only: the hole's box plus a band of context, so its cost follows
-the hole, not the frame. Patches are copied only from ``source`` pixels: outside the hole and
+the hole, not the frame. A hole in parts far apart (slivers a stream's memory could not put
+back, around a moving person) is filled part by part, each in its own region
+(:func:`fill_regions`), not in the one box that spans them all. Patches are copied only from ``source`` pixels: outside the hole and
 outside removed people for a freed background, an instance's own visible pixels for its revealed
 part. Where no whole patch fits in the source (a thin instance, a hole filling its box) the patch
 shrinks, the box widens to the frame, and OpenCV Telea is the last resort.
@@ -11,6 +13,7 @@ shrinks, the box widens to the frame, and OpenCV Telea is the last resort.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +21,12 @@ import cv2
 import numpy as np
 
 from interorder_rt import _ext
+from interorder_rt.compose.boxes import intersection, mask_box, union_box
 from interorder_rt.compose.painter import copy_masked
 
 PATCH_SIZES = (7, 5, 3)  # tried in turn until some patch lies wholly in the source
 TELEA_RADIUS = 3
+MAX_PARTS = 32  # a hole in more parts is filled as one region
 
 
 @dataclass(frozen=True)
@@ -42,21 +47,37 @@ class ExemplarOptions:
     seed: int = 0
 
 
-def padded_box(mask: np.ndarray, context: float, min_context: int) -> tuple[int, int, int, int]:
-    """``(x0, y0, x1, y1)``: ``mask``'s tight box padded by ``context`` x its longer side, in the frame."""
-    ys = np.flatnonzero(mask.any(axis=1))
-    if ys.size == 0:
-        raise ValueError("cannot place a fill region around an empty mask")
-    xs = np.flatnonzero(mask[ys[0] : ys[-1] + 1].any(axis=0))
-    return padded((int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1), context, min_context, *mask.shape)
-
-
 def padded(box: tuple[int, int, int, int], context: float, min_context: int, height: int,
            width: int) -> tuple[int, int, int, int]:
     """``box`` padded by ``context`` x its longer side (at least ``min_context``), in a frame of that size."""
     x0, y0, x1, y1 = box
     pad = max(int(np.ceil(context * max(x1 - x0, y1 - y0))), min_context)
     return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
+
+
+def fill_regions(hole: np.ndarray, at: tuple[int, int], context: float, min_context: int, height: int,
+                 width: int) -> list[tuple[int, int, int, int]]:
+    """The regions to fill a hole in: its connected parts' boxes, each padded as :func:`padded`,
+    parts whose regions overlap taken together (their tight boxes' union padded again); one
+    region when they all meet. ``hole`` is the hole's tight box, whose corner is ``at`` (x, y)
+    in a ``height`` x ``width`` frame. Beyond ``MAX_PARTS`` parts, the one region of the whole hole."""
+    ax, ay = at
+    count, _, stats, _ = cv2.connectedComponentsWithStats(hole.view(np.uint8), connectivity=8)
+    tights = [(ax + x, ay + y, ax + x + w, ay + y + h) for x, y, w, h, _ in stats[1:count].tolist()]
+    if len(tights) > MAX_PARTS:
+        tights = [union_box(tights)]
+    regions = [padded(t, context, min_context, height, width) for t in tights]
+    merged = True
+    while merged:
+        merged = False
+        for i, j in itertools.combinations(range(len(regions)), 2):
+            if intersection(regions[i], regions[j]) is not None:
+                tights[i] = union_box([tights[i], tights.pop(j)])
+                regions.pop(j)
+                regions[i] = padded(tights[i], context, min_context, height, width)
+                merged = True
+                break
+    return regions
 
 
 def _patchmatch(image: np.ndarray, hole: np.ndarray, source: np.ndarray, options: ExemplarOptions,
@@ -90,29 +111,45 @@ def exemplar_fill(
     pixels may keep their colours.
     """
     out = image.copy()
-    if not hole.any():
+    tight = mask_box(hole)
+    if tight is None:
         return out
     h, w = hole.shape
-    boxes = [padded_box(hole, options.context, options.min_context), (0, 0, w, h)]
-    for x0, y0, x1, y1 in boxes:
-        region = np.ascontiguousarray(hole[y0:y1, x0:x1])
-        seen = None if shown is None else np.ascontiguousarray(shown[y0:y1, x0:x1])
-        if seen is not None and not (region & seen).any():
-            return out  # nothing of the hole in sight
-        allowed = source_in(source, avoid, region, (x0, y0, x1, y1))
-        filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options, seen)
-        if filled is not None:
-            copy_masked(out[y0:y1, x0:x1], filled, region)
+    x0, y0, x1, y1 = tight
+    regions = fill_regions(hole[y0:y1, x0:x1], (x0, y0), options.context, options.min_context, h, w)
+    if len(regions) > 1 and all(_fill_in(out, image, hole, box, source, avoid, options, shown) for box in regions):
+        return out
+    whole = padded(tight, options.context, options.min_context, h, w)  # one region, or a part no patch fits
+    for box in (whole, (0, 0, w, h)):
+        if _fill_in(out, image, hole, box, source, avoid, options, shown):
             return out
-    x0, y0, x1, y1 = boxes[0]
+    x0, y0, x1, y1 = whole
     region = hole[y0:y1, x0:x1]
-    unknown = ~source_in(source, avoid, region, boxes[0])
+    unknown = ~source_in(source, avoid, region, whole)
     if unknown.all():
         out[y0:y1, x0:x1][region] = 128
         return out
     known = np.ascontiguousarray(image[y0:y1, x0:x1])
     out[y0:y1, x0:x1][region] = cv2.inpaint(known, unknown.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)[region]
     return out
+
+
+def _fill_in(out: np.ndarray, image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int],
+             source: np.ndarray | None, avoid: np.ndarray | None, options: ExemplarOptions,
+             shown: np.ndarray | None) -> bool:
+    """PatchMatch of the hole pixels in ``box`` from ``image``'s patches there, written to ``out``;
+    False when no patch fits the source (True too when none of them is ``shown``)."""
+    x0, y0, x1, y1 = box
+    region = np.ascontiguousarray(hole[y0:y1, x0:x1])
+    seen = None if shown is None else np.ascontiguousarray(shown[y0:y1, x0:x1])
+    if seen is not None and not (region & seen).any():
+        return True  # nothing of the hole here in sight
+    allowed = source_in(source, avoid, region, box)
+    filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options, seen)
+    if filled is None:
+        return False
+    copy_masked(out[y0:y1, x0:x1], filled, region)
+    return True
 
 
 def source_in(source: Any, avoid: Any, region: Any, box: tuple[int, int, int, int]) -> Any:
