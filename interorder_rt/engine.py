@@ -356,7 +356,7 @@ class Engine:
         # each box still holds its mask's pixels after give_to_front and grow_targets, but a replaced
         # person's, which the margin grows (the plan's box holds those)
         owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
-        modal = grow_targets(owned, order.layering, targets, self.removal_margin)
+        modal = grow_targets(owned, order.layering, targets, self.removal_margin, boxes)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
             people = {t: Layer(out[0], out[1], alpha_of(out), getattr(out, "box", None)) for t, out in moved.items()}

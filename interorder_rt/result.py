@@ -34,7 +34,8 @@ class TransferResult:
     silhouette, frame coordinates), ``visible_person_masks[k]`` the part left visible in ``image``.
     ``reassigned`` (N, H, W) marks the pixels each input mask shared with an instance in front of
     it and gave up to that instance (when no masks overlap: all False, a read-only view that
-    holds no frame-sized array).
+    holds no frame-sized array). In a stream, ``amodal`` may be read-only: the stream keeps the
+    recovered masks to reuse while the instances stand still (``compose.OrderReuse``).
     """
 
     image: np.ndarray  # (H, W, 3) uint8, the merged frame

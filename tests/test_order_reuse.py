@@ -32,6 +32,7 @@ def test_the_anchor_order_comes_back_for_still_masks_and_not_for_moved_ones():
     assert reuse.recall(masks, [4, 7], boxes, areas) is None  # nothing kept yet
     kept = result_for(masks)
     reuse.keep(masks, [4, 7], boxes, areas, kept)
+    assert not kept.amodal.flags.writeable  # held as it is, not copied: no one may change it now
     again = reuse.recall(masks.copy(), [4, 7], boxes, areas)
     np.testing.assert_array_equal(again.amodal, kept.amodal)
     assert again.layering is kept.layering and reuse.reused == 1
@@ -83,8 +84,8 @@ def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
 def test_the_anchor_keeps_box_crops_and_serves_torch_masks_alike():
     masks = masks_at()
     boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
-    kept = result_for(masks)
     for as_array in (np.asarray, torch.from_numpy):
+        kept = result_for(masks)
         reuse = OrderReuse()
         reuse.keep(as_array(masks), [1, 2], boxes, areas, replace(kept, amodal=as_array(kept.amodal)))
         again = reuse.recall(as_array(masks.copy()), [1, 2], boxes, areas)

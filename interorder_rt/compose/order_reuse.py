@@ -7,6 +7,8 @@ frame has the same instance ids and every mask overlaps its anchor mask by at le
 completion (its amodal mask beyond its modal one at the anchor) joined to its new mask. Once an
 instance moves more, or instances come or go, ORNet runs again and its masks become the anchor,
 so a reused order is never further than ``STILL_IOU`` from the masks it was recovered on.
+The anchor holds the recovered amodal masks themselves, read-only from then on (a stream's
+results carry them too).
 """
 
 from __future__ import annotations
@@ -51,7 +53,17 @@ class OrderReuse:
         boxes = np.array(boxes)
         crops = [copy_of(masks[k, y0:y1, x0:x1]) for k, (x0, y0, x1, y1) in enumerate(boxes)]
         self._anchor = _Anchor(tuple(int(i) for i in ids), tuple(masks.shape), crops, boxes, np.array(areas),
-                               result, copy_of(result.amodal))
+                               result, _held(result.amodal))
+
+
+def _held(amodal: Any) -> Any:
+    """The anchor's hold on a result's amodal masks: a host array itself, made read-only (the
+    stream returns it too: neither side can change it under the other, and no frame-sized copy
+    is made each time ORNet runs); a tensor's copy."""
+    if isinstance(amodal, np.ndarray):
+        amodal.setflags(write=False)
+        return amodal
+    return copy_of(amodal)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import cv2
 import numpy as np
 
-from interorder_rt.compose.boxes import Box, Part, intersection, mask_box, union_box
+from interorder_rt.compose.boxes import Box, Part, intersection, mask_box, mask_box_in, union_box
 from interorder_rt.compose.painter import copy_masked
 
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
@@ -101,33 +101,37 @@ def with_revealed(image: np.ndarray, plan: RemovalPlan, completed: Mapping[int, 
     return out
 
 
-def margin_pixels(mask: np.ndarray, share: float) -> int:
+def margin_pixels(mask: np.ndarray, share: float, box: Box | None = None) -> int:
     """The removal margin of one person: ``share`` of its box height, at least ``MIN_MARGIN``
-    pixels; 0 when ``share`` is 0 (no margin)."""
+    pixels; 0 when ``share`` is 0 (no margin). ``box``: the mask's tight box, when known."""
     if share <= 0:
         return 0
-    rows = np.flatnonzero(mask.any(axis=1))
-    height = rows[-1] + 1 - rows[0] if rows.size else 0
+    box = mask_box(mask) if box is None else box
+    height = 0 if box is None else box[3] - box[1]
     return max(MIN_MARGIN, int(round(share * height)))
 
 
-def grow_targets(modal: np.ndarray, layering: Sequence[int], targets: Sequence[int], share: float) -> np.ndarray:
+def grow_targets(modal: np.ndarray, layering: Sequence[int], targets: Sequence[int], share: float,
+                 boxes: Sequence[Box | None] | None = None) -> np.ndarray:
     """``modal`` with each target's mask grown by its margin (:func:`margin_pixels`).
 
     The growth (a disc, computed in the person's box only) stops at every instance in front of
     the target; the pixels it takes from an instance behind leave that instance's visible mask.
+    ``boxes[k]``, when given, holds ``modal[k]``: a target's mask is looked for there only.
     """
     modal = np.asarray(modal, dtype=bool)
     n, h, w = modal.shape
     rank = layer_ranks(layering, n)
     out = modal.copy()
     for t in (int(t) for t in targets):
-        m = margin_pixels(modal[t], share)
-        if m == 0 or not modal[t].any():
+        tight = mask_box(modal[t]) if boxes is None else mask_box_in(modal[t], boxes[t])
+        if tight is None:
             continue
-        ys, xs = np.flatnonzero(modal[t].any(axis=1)), np.flatnonzero(modal[t].any(axis=0))
-        y0, y1 = max(ys[0] - m, 0), min(ys[-1] + 1 + m, h)
-        x0, x1 = max(xs[0] - m, 0), min(xs[-1] + 1 + m, w)
+        m = margin_pixels(modal[t], share, tight)
+        if m == 0:
+            continue
+        tx0, ty0, tx1, ty1 = tight
+        y0, y1, x0, x1 = max(ty0 - m, 0), min(ty1 + m, h), max(tx0 - m, 0), min(tx1 + m, w)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1))
         grown = cv2.dilate(modal[t, y0:y1, x0:x1].astype(np.uint8), disc).astype(bool)
         front = [k for k in range(n) if rank[k] > rank[t]]
