@@ -17,7 +17,9 @@ import torch
 from interorder_rt.backends import device_kernels
 from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.boxes import Box
-from interorder_rt.compose.exemplar import PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, padded, source_in
+from interorder_rt.compose.exemplar import (
+    PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, padded, patch_reach, source_in,
+)
 
 
 def exemplar_fill_tensor(
@@ -54,16 +56,25 @@ def _fill_in(out: torch.Tensor, image: torch.Tensor, hole: torch.Tensor, box: Bo
     if seen is not None and not bool((region & seen).any()):
         return True  # nothing of the hole here in sight
     allowed = source_in(source, avoid, region, box).contiguous()
+    work = region
+    if avoid is not None:
+        work = _matched_as_hole(region, avoid[y0:y1, x0:x1], patch_reach(y1 - y0, x1 - x0, options)).contiguous()
     patch = image[y0:y1, x0:x1].contiguous().clone()
     for size in PATCH_SIZES:
         if device_kernels.patchmatch_fill(
-            patch, region, allowed, patch_size=size, iterations=options.iterations,
+            patch, work, allowed, patch_size=size, iterations=options.iterations,
             finest_iterations=options.finest_iterations, coarsest_side=max(options.coarsest_side, 2 * size),
             local_radius=options.local_radius, seed=options.seed, shown=seen,
         ):
             out[y0:y1, x0:x1] = torch.where(region[..., None], patch, out[y0:y1, x0:x1])
             return True
     return False
+
+
+def _matched_as_hole(region: torch.Tensor, avoid: torch.Tensor, reach: int) -> torch.Tensor:
+    """``compose.exemplar.matched_as_hole`` on the device: the square dilation by max pooling."""
+    near = torch.nn.functional.max_pool2d(region[None, None].float(), 2 * reach + 1, stride=1, padding=reach)
+    return region | (near[0, 0].bool() & avoid)
 
 
 def _telea_on_host(out: torch.Tensor, hole: torch.Tensor, source: torch.Tensor | None, avoid: torch.Tensor | None,

@@ -5,9 +5,13 @@ fields over an image pyramid, 7 x 7 patches, each hole pixel voted from the patc
 runs on the region of interest only: the hole's box plus a band of context, so its cost follows
 the hole, not the frame. A hole in parts far apart (slivers a stream's memory could not put
 back, around a moving person) is filled part by part, each in its own region
-(:func:`fill_regions`), not in the one box that spans them all. Patches are copied only from ``source`` pixels: outside the hole and
-outside removed people for a freed background, an instance's own visible pixels for its revealed
-part. Where no whole patch fits in the source (a thin instance, a hole filling its box) the patch
+(:func:`fill_regions`), not in the one box that spans them all.
+
+Patches are copied only from ``source`` pixels: outside the hole and outside removed people for
+a freed background, an instance's own visible pixels for its revealed part. Pixels to avoid
+(other instances) near the hole are solved as hole too (:func:`matched_as_hole`), so that the
+fill beside an instance is matched against background, not against the instance's colours.
+Where no whole patch fits in the source (a thin instance, a hole filling its box) the patch
 shrinks, the box widens to the frame, and OpenCV Telea is the last resort.
 """
 
@@ -145,11 +149,36 @@ def _fill_in(out: np.ndarray, image: np.ndarray, hole: np.ndarray, box: tuple[in
     if seen is not None and not (region & seen).any():
         return True  # nothing of the hole here in sight
     allowed = source_in(source, avoid, region, box)
-    filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), region, allowed, options, seen)
+    work = region
+    if avoid is not None:
+        work = matched_as_hole(region, avoid[y0:y1, x0:x1], patch_reach(y1 - y0, x1 - x0, options))
+    filled = _patchmatch(np.ascontiguousarray(image[y0:y1, x0:x1]), work, allowed, options, seen)
     if filled is None:
         return False
     copy_masked(out[y0:y1, x0:x1], filled, region)
     return True
+
+
+def patch_reach(height: int, width: int, options: ExemplarOptions) -> int:
+    """How far, in full-size pixels, the patches that vote on a hole pixel read beyond the hole at
+    the finest level PatchMatch searches for a region of that size: a voting patch is centred up
+    to a patch radius away and reads a radius further, at that level's scale (half size when the
+    full-size level only votes, as by default)."""
+    patch = PATCH_SIZES[0]
+    core = _ext.compiled()
+    levels = core.fill_levels(height, width, patch, max(options.coarsest_side, 2 * patch)) if core is not None else 1
+    scale = 2 if levels > 1 and options.finest_iterations == 0 else 1
+    return 2 * (patch // 2) * scale
+
+
+def matched_as_hole(region: np.ndarray, avoid: np.ndarray, reach: int) -> np.ndarray:
+    """The hole PatchMatch solves: ``region`` and the ``avoid`` pixels (other instances) within
+    ``reach`` of it (a square). Treated as known, an instance's colours in the patches on the hole
+    pull the background fill towards what resembles them (a grey halo of stairs around a person on
+    a yellow wall); as hole they are matched as background, and only ``region`` is written back."""
+    side = 2 * reach + 1
+    near = cv2.dilate(region.view(np.uint8), np.ones((side, side), np.uint8)).view(bool)
+    return region | (near & avoid)
 
 
 def source_in(source: Any, avoid: Any, region: Any, box: tuple[int, int, int, int]) -> Any:

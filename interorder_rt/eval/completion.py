@@ -8,7 +8,9 @@ Two tasks, scored where the truth is known exactly:
   merging stage does), and the background it frees (its visible pixels that no other instance
   covers) is filled and compared with ``Scene.background``.
 
-``exemplar`` is the PatchMatch fill (``interorder_rt.compose.exemplar``) given the same pixels.
+``exemplar`` is the PatchMatch fill (``interorder_rt.compose.exemplar``) given the same pixels;
+``engine`` the same fill as the Engine calls it for background, told to avoid the other
+instances (no patch copied from them, none of their colours matched as background).
 ``mnet_base`` is the classical fill MNet starts from and corrects, without the net
 (``ContentCompletion(instance="telea", background="telea")``: Telea at full resolution near the
 hole, the crop's Telea fill resized farther away), so ``mnet`` against ``mnet_base`` is what the
@@ -35,7 +37,7 @@ from interorder_rt.synth import Scene, generate_scene
 MIN_HOLE = 16  # pixels; smaller holes say little and would be dominated by edge effects
 MAX_EVAL_SEED = 2**32  # training scenes use seeds at or above this (training.mnet.data)
 INSTANCE_METHODS = ("mnet", "mnet_base", "exemplar", "telea", "ns", "telea_scene")
-BACKGROUND_METHODS = ("mnet", "mnet_base", "exemplar", "telea", "ns")
+BACKGROUND_METHODS = ("mnet", "mnet_base", "exemplar", "engine", "telea", "ns")
 
 
 @dataclass
@@ -135,11 +137,13 @@ def evaluate_completion(n_scenes: int, seed: int = 0, *, completer: ContentCompl
             }
             for method, run in runs.items():
                 scores["instance"][method].add(*_timed(run), truth, hole)
+        painted = scene.amodal.any(axis=0)  # every instance, as without_instance paints the others
         for image, hole, truth in background_cases(scene):
             runs = {
                 "mnet": lambda: completer.fill_background(image, hole),
                 "mnet_base": lambda: base.fill_background(image, hole),
                 "exemplar": lambda: exemplar.fill_background(image, hole),
+                "engine": lambda: exemplar.fill_background(image, hole, avoid=painted & ~hole),
                 "telea": lambda: inpaint(image, hole, telea),
                 "ns": lambda: inpaint(image, hole, ns),
             }
