@@ -176,6 +176,8 @@ def matched_as_hole(region: np.ndarray, avoid: np.ndarray, reach: int) -> np.nda
     ``reach`` of it (a square). Treated as known, an instance's colours in the patches on the hole
     pull the background fill towards what resembles them (a grey halo of stairs around a person on
     a yellow wall); as hole they are matched as background, and only ``region`` is written back."""
+    if not avoid.any():
+        return region
     side = 2 * reach + 1
     near = cv2.dilate(region.view(np.uint8), np.ones((side, side), np.uint8)).view(bool)
     return region | (near & avoid)
