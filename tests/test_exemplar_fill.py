@@ -149,8 +149,9 @@ def test_a_part_no_patch_fits_sends_the_whole_hole_to_the_fallbacks():
 
 def test_an_instance_beside_the_hole_does_not_pull_the_background_towards_its_colours():
     """A dark instance before a yellow wall, grey stairs below: matched against the instance's
-    colours, the fill beside it turns grey (a halo of 16.7 levels mean error before the instance's
-    pixels near the hole were matched as hole); only the hole is written."""
+    colours, or started from them, the fill beside it turns grey (a halo: 16.7 levels of mean
+    error before the instance's pixels near the hole were matched as hole, 8.4 while the onion
+    peel still started from them); only the hole is written."""
     image = np.zeros((96, 160, 3), np.uint8)
     image[:60] = (200, 180, 100)
     image[60:] = np.where((np.arange(60, 96) // 4 % 2 == 0)[:, None, None], 80, 115)
@@ -163,7 +164,7 @@ def test_an_instance_beside_the_hole_does_not_pull_the_background_towards_its_co
     damaged[hole] = 0
     out = exemplar_fill(damaged, hole, avoid=instance)
     np.testing.assert_array_equal(out[~hole], damaged[~hole])
-    assert np.abs(out[hole].astype(int) - (200, 180, 100)).mean() < 10
+    assert np.abs(out[hole].astype(int) - (200, 180, 100)).mean() < 4
 
 
 def test_the_device_path_matches_the_same_instance_pixels_as_hole():

@@ -138,12 +138,14 @@ void downsample(LevelData& fine, LevelData& coarse) {
   for (int64_t i = 0; i < n; ++i) pm::downsample_pixel(f, c, static_cast<int>(i % c.w), static_cast<int>(i / c.w));
 }
 
-// Onion peel of the hole from its border inwards: the coarsest level's starting colours.
+// Onion peel from the source pixels inwards: the coarsest level's starting colours. Pixels that
+// are neither hole nor source (an instance to avoid) seed nothing and are peeled over too, so no
+// instance colour starts the fill or stands as context at that level.
 void peel(LevelData& level) {
   const pm::Level L = level.view();
   const int64_t n = static_cast<int64_t>(level.size());
   std::vector<uint8_t> filled(level.size()), filled_out(level.size()), rgb_out(level.rgb.size());
-  for (int64_t i = 0; i < n; ++i) filled[i] = !level.hole[i];
+  for (int64_t i = 0; i < n; ++i) filled[i] = level.source[i];
   bool changed = true;
   while (changed) {
     changed = false;

@@ -73,9 +73,10 @@ __global__ void peel_kernel(pm::Level L, const uint8_t* filled, uint8_t* filled_
   }
 }
 
+// The onion peel's seeds: the source pixels (as the CPU kernel's peel).
 __global__ void known_kernel(pm::Level L, uint8_t* filled) {
   const int64_t n = static_cast<int64_t>(L.h) * L.w;
-  for (int64_t i = grid_start(); i < n; i += grid_stride()) filled[i] = !L.hole[i];
+  for (int64_t i = grid_start(); i < n; i += grid_stride()) filled[i] = L.source[i];
 }
 
 __global__ void upsample_colours_kernel(pm::Level fine, pm::Level coarse) {
