@@ -9,7 +9,9 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
-from interorder_rt.compose.exemplar import ExemplarOptions, exemplar_fill, fill_regions, matched_as_hole, padded
+from interorder_rt.compose.exemplar import (
+    MAX_PARTS, ExemplarOptions, exemplar_fill, fill_regions, matched_as_hole, padded,
+)
 
 pytestmark = pytest.mark.skipif(_ext.compiled() is None, reason="compiled core not built")
 
@@ -177,3 +179,13 @@ def test_the_device_path_matches_the_same_instance_pixels_as_hole():
         got = _matched_as_hole(torch.from_numpy(region), torch.from_numpy(avoid), reach).numpy()
         np.testing.assert_array_equal(got, want)
         assert (want >= region).all() and not (want & ~region & ~avoid).any()
+
+
+def test_a_hole_in_more_parts_than_max_parts_is_one_region():
+    hole = np.zeros((200, 300), bool)
+    hole[10:190:10, 10:290:40] = True  # 18 x 7 single pixels, far apart
+    assert np.count_nonzero(hole) > MAX_PARTS
+    x0, y0, x1, y1 = 10, 10, 251, 181
+    assert fill_regions(hole[y0:y1, x0:x1], (x0, y0), 0.25, 24, 200, 300) == [padded((x0, y0, x1, y1), 0.25, 24, 200, 300)]
+    out = exemplar_fill(stripes(200, 300), hole)
+    np.testing.assert_array_equal(out[~hole], stripes(200, 300)[~hole])
