@@ -170,13 +170,13 @@ def test_an_instance_beside_the_hole_does_not_pull_the_background_towards_its_co
 
 
 def test_the_device_path_matches_the_same_instance_pixels_as_hole():
-    from interorder_rt.backends.device_fill import _matched_as_hole
+    from interorder_rt.backends.device_memory import TensorArrays
 
     rng = np.random.default_rng(5)
     region, avoid = rng.random((60, 80)) > 0.97, rng.random((60, 80)) > 0.5
     for reach in (1, 6, 12):
         want = matched_as_hole(region, avoid, reach)
-        got = _matched_as_hole(torch.from_numpy(region), torch.from_numpy(avoid), reach).numpy()
+        got = matched_as_hole(torch.from_numpy(region), torch.from_numpy(avoid), reach, TensorArrays).numpy()
         np.testing.assert_array_equal(got, want)
         assert (want >= region).all() and not (want & ~region & ~avoid).any()
 

@@ -17,8 +17,9 @@ import torch
 from interorder_rt.backends import device_kernels
 from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.boxes import Box
+from interorder_rt.backends.device_memory import TensorArrays
 from interorder_rt.compose.exemplar import (
-    PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, padded, patch_reach, source_in,
+    PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, matched_as_hole, padded, patch_reach, source_in,
 )
 
 
@@ -58,7 +59,8 @@ def _fill_in(out: torch.Tensor, image: torch.Tensor, hole: torch.Tensor, box: Bo
     allowed = source_in(source, avoid, region, box).contiguous()
     work = region
     if avoid is not None:
-        work = _matched_as_hole(region, avoid[y0:y1, x0:x1], patch_reach(y1 - y0, x1 - x0, options)).contiguous()
+        reach = patch_reach(y1 - y0, x1 - x0, options)
+        work = matched_as_hole(region, avoid[y0:y1, x0:x1], reach, TensorArrays).contiguous()
     patch = image[y0:y1, x0:x1].contiguous().clone()
     for size in PATCH_SIZES:
         if device_kernels.patchmatch_fill(
@@ -69,12 +71,6 @@ def _fill_in(out: torch.Tensor, image: torch.Tensor, hole: torch.Tensor, box: Bo
             out[y0:y1, x0:x1] = torch.where(region[..., None], patch, out[y0:y1, x0:x1])
             return True
     return False
-
-
-def _matched_as_hole(region: torch.Tensor, avoid: torch.Tensor, reach: int) -> torch.Tensor:
-    """``compose.exemplar.matched_as_hole`` on the device: the square dilation by max pooling."""
-    near = torch.nn.functional.max_pool2d(region[None, None].float(), 2 * reach + 1, stride=1, padding=reach)
-    return region | (near[0, 0].bool() & avoid)
 
 
 def _telea_on_host(out: torch.Tensor, hole: torch.Tensor, source: torch.Tensor | None, avoid: torch.Tensor | None,

@@ -26,6 +26,7 @@ import numpy as np
 
 from interorder_rt import _ext
 from interorder_rt.compose.boxes import intersection, mask_box, union_box
+from interorder_rt.compose.instance_memory import HostArrays
 from interorder_rt.compose.painter import copy_masked
 
 PATCH_SIZES = (7, 5, 3)  # tried in turn until some patch lies wholly in the source
@@ -171,16 +172,15 @@ def patch_reach(height: int, width: int, options: ExemplarOptions) -> int:
     return 2 * (patch // 2) * scale
 
 
-def matched_as_hole(region: np.ndarray, avoid: np.ndarray, reach: int) -> np.ndarray:
+def matched_as_hole(region: Any, avoid: Any, reach: int, arrays: type = HostArrays) -> Any:
     """The hole PatchMatch solves: ``region`` and the ``avoid`` pixels (other instances) within
     ``reach`` of it (a square). Treated as known, an instance's colours in the patches on the hole
     pull the background fill towards what resembles them (a grey halo of stairs around a person on
-    a yellow wall); as hole they are matched as background, and only ``region`` is written back."""
+    a yellow wall); as hole they are matched as background, and only ``region`` is written back.
+    NumPy arrays, or torch tensors with ``arrays`` = ``backends.device_memory.TensorArrays``."""
     if not avoid.any():
         return region
-    side = 2 * reach + 1
-    near = cv2.dilate(region.view(np.uint8), np.ones((side, side), np.uint8)).view(bool)
-    return region | (near & avoid)
+    return region | (arrays.grown(region, reach) & avoid)
 
 
 def source_in(source: Any, avoid: Any, region: Any, box: tuple[int, int, int, int]) -> Any:
