@@ -404,24 +404,31 @@ class ContentCompletion:
         the in-frame part of its fill box with the hole filled and every other pixel from ``image``,
         or None.
         """
-        _check_image(image)
-        for name, planes in (("visible", visible), ("holes", holes)):
-            for plane in planes:
-                _check_mask(name, plane, image)
-        if not len(visible) == len(holes) == len(boxes):
-            raise ValueError(f"visible, holes and boxes hold {len(visible)}, {len(holes)} and {len(boxes)} entries")
-        return self._parts(image, visible, holes, boxes)
+        return self.complete_layers([image] * len(visible), visible, holes, boxes)
+
+    def complete_layers(self, images: Sequence[np.ndarray], visible: Sequence[np.ndarray],
+                        holes: Sequence[np.ndarray], boxes: Sequence[Box | None]) -> list[Part | None]:
+        """:meth:`complete_parts` with an image per instance: instance n is completed from
+        ``images[n]`` (a stream's memory holds each instance's own layer), all on the fill workers."""
+        if not len(images) == len(visible) == len(holes) == len(boxes):
+            raise ValueError(f"images, visible, holes and boxes hold {len(images)}, {len(visible)}, {len(holes)} "
+                             f"and {len(boxes)} entries")
+        for image, plane, hole in zip(images, visible, holes):
+            _check_image(image)
+            _check_mask("visible", plane, image)
+            _check_mask("holes", hole, image)
+        return self._parts(images, visible, holes, boxes)
 
     def _complete(self, image: np.ndarray, visible: np.ndarray, amodal: np.ndarray) -> np.ndarray:
         out = np.repeat(image[None], visible.shape[0], axis=0)
         holes, tight = _holes(visible, amodal)
-        for n, part in enumerate(self._parts(image, visible, holes, tight)):
+        for n, part in enumerate(self._parts([image] * len(holes), visible, holes, tight)):
             if part is not None:
                 x0, y0, x1, y1 = part.box
                 out[n, y0:y1, x0:x1] = part.rgb
         return out
 
-    def _parts(self, image: np.ndarray, visible: Sequence[np.ndarray], holes: Sequence[np.ndarray],
+    def _parts(self, images: Sequence[np.ndarray], visible: Sequence[np.ndarray], holes: Sequence[np.ndarray],
                tight: Sequence[Box | None]) -> list[Part | None]:
         parts: list[Part | None] = [None] * len(holes)
         todo = [n for n in range(len(holes)) if tight[n] is not None]
@@ -429,12 +436,12 @@ class ContentCompletion:
             return parts
         if self.instance == "exemplar":
             for n in todo:  # an instance's hidden part is made of its own visible pixels only
-                parts[n] = Part.whole(exemplar_fill(image, holes[n], source=visible[n],
+                parts[n] = Part.whole(exemplar_fill(images[n], holes[n], source=visible[n],
                                                     options=self._instance_options()))
             return parts
         boxes = [square_around(tight[n], INSTANCE_MARGIN) for n in todo]
-        crop = lambda n, box: crop_region(image, visible[n], holes[n], box, self.crop_size)  # noqa: E731
-        base = lambda n, box, crop: box_fill(image, visible[n], box, hole=holes[n],  # noqa: E731
+        crop = lambda n, box: crop_region(images[n], visible[n], holes[n], box, self.crop_size)  # noqa: E731
+        base = lambda n, box, crop: box_fill(images[n], visible[n], box, hole=holes[n],  # noqa: E731
                                              coarse=_coarse(crop, box.side), band=INSTANCE_FILL_BAND)
         # On worker threads (OpenCV and the core release the GIL): with MNet, the crops, then the
         # full-resolution fills while the net runs; without it, each instance's crop and fill as one task.
@@ -442,12 +449,12 @@ class ContentCompletion:
             largest = sorted(zip(todo, boxes), key=lambda job: -job[1].side)
             bases = [_workers().submit(lambda n, box: base(n, box, crop(n, box)), n, box) for n, box in largest]
             for (n, box), done in zip(largest, bases):
-                parts[n] = filled_part(image, done.result(), box, holes[n])
+                parts[n] = filled_part(images[n], done.result(), box, holes[n])
             return parts
         crops = list(_workers().map(crop, todo, boxes))
         bases = [_workers().submit(base, n, box, c) for n, box, c in zip(todo, boxes, crops)]
         for n, box, done, correction in zip(todo, boxes, bases, self._corrections(crops)):
-            parts[n] = filled_part(image, done.result(), box, holes[n], correction)
+            parts[n] = filled_part(images[n], done.result(), box, holes[n], correction)
         return parts
 
     def _instance_options(self) -> ExemplarOptions:

@@ -408,14 +408,11 @@ class Engine:
         todo = list(seen)
         if instances is not None and ids is not None:
             recalled = {k: instances.recall(ids[k], plan.revealed[k], within=plan.box) for k in todo}
-            done = {}
-            for k, hit in recalled.items():
-                if hit is not None:
-                    layer, left = hit
-                    if left is not None:  # the rest from the memory's layer
-                        part = self._complete_left(layer, modal[k], plan, k, left, boxes[k])
-                        instances.remember(ids[k], part.rgb, left, at=part.box[:2], within=plan.box, extend=True)
-                    done[k] = Part.whole(layer)
+            hits = {k: hit for k, hit in recalled.items() if hit is not None}
+            lacking = {k: hit for k, hit in hits.items() if hit[1] is not None}  # the rest from the memory's layer
+            for k, part in self._complete_left(lacking, modal, plan, boxes).items():
+                instances.remember(ids[k], part.rgb, lacking[k][1], at=part.box[:2], within=plan.box, extend=True)
+            done = {k: Part.whole(layer) for k, (layer, _) in hits.items()}  # the layers are views: now complete
             todo = [k for k in todo if k not in done]
             fresh = self._complete_fresh(image, modal, plan, todo, boxes, cache)
             for k, part in fresh.items():
@@ -423,26 +420,44 @@ class Engine:
             return {**hidden, **done, **fresh}
         return {**hidden, **self._complete_fresh(image, modal, plan, todo, boxes, cache)}
 
-    def _complete_left(self, layer: np.ndarray, visible: np.ndarray, plan: RemovalPlan, k: int,
-                       left: np.ndarray, box: Box | None) -> Part:
-        """The fill of the ``left`` revealed pixels of instance ``k``, from its ``visible`` ones and
-        the rest of its revealed ones as the memory's ``layer`` holds them: a fringe on its box by
-        ``compose.fringe_fill``, anything deeper by the completion stage. ``box`` holds ``visible``."""
-        h, w = left.shape
-        tx0, ty0, tx1, ty1 = mask_box_in(left, plan.box)
-        x0, y0, x1, y1 = max(tx0 - 1, 0), max(ty0 - 1, 0), min(tx1 + 1, w), min(ty1 + 1, h)
-        window = (slice(y0, y1), slice(x0, x1))
-        rgb = fringe_fill(layer[window], visible[window] | plan.revealed[k][window], left[window])
-        if rgb is not None:
-            return Part((x0, y0, x1, y1), rgb)
-        reach = union_box([box, plan.box])
-        x0, y0, x1, y1 = reach
-        known = np.zeros(left.shape, bool)
-        known[y0:y1, x0:x1] = (visible[y0:y1, x0:x1] | plan.revealed[k, y0:y1, x0:x1]) & ~left[y0:y1, x0:x1]
-        if hasattr(self.completion, "complete_parts"):
-            part = self.completion.complete_parts(layer, [known], [left], [mask_box_in(known | left, reach)])[0]
-            return part if part is not None else Part.whole(layer)
-        return Part.whole(self.completion.complete(layer, known, known | left))
+    def _complete_left(self, lacking: dict[int, tuple[np.ndarray, np.ndarray]], modal: np.ndarray,
+                       plan: RemovalPlan, boxes: list[Box | None]) -> dict[int, Part]:
+        """The fills of the revealed pixels each memory lacks: ``lacking[k]`` is (the memory's layer
+        of instance k, its ``left`` pixels), completed from its visible pixels (``modal[k]``, held by
+        ``boxes[k]``) and the rest of its revealed ones as the layer holds them: a fringe on its box
+        by ``compose.fringe_fill``, anything deeper by the completion stage (every instance at once
+        where it takes an image per instance)."""
+        parts: dict[int, Part] = {}
+        deeper = []  # (k, layer, known, left, tight box)
+        for k, (layer, left) in lacking.items():
+            h, w = left.shape
+            tx0, ty0, tx1, ty1 = mask_box_in(left, plan.box)
+            x0, y0, x1, y1 = max(tx0 - 1, 0), max(ty0 - 1, 0), min(tx1 + 1, w), min(ty1 + 1, h)
+            window = (slice(y0, y1), slice(x0, x1))
+            rgb = fringe_fill(layer[window], modal[k][window] | plan.revealed[k][window], left[window])
+            if rgb is not None:
+                parts[k] = Part((x0, y0, x1, y1), rgb)
+                continue
+            reach = union_box([boxes[k], plan.box])
+            x0, y0, x1, y1 = reach
+            known = np.zeros(left.shape, bool)
+            known[y0:y1, x0:x1] = (modal[k, y0:y1, x0:x1] | plan.revealed[k, y0:y1, x0:x1]) & ~left[y0:y1, x0:x1]
+            deeper.append((k, layer, known, left, mask_box_in(known | left, reach)))
+        if not deeper:
+            return parts
+        ks, layers, knowns, lefts, tights = zip(*deeper)
+        stage = self.completion
+        if hasattr(stage, "complete_layers"):
+            filled = stage.complete_layers(layers, knowns, lefts, tights)
+        elif hasattr(stage, "complete_parts"):
+            filled = [stage.complete_parts(layer, [known], [left], [tight])[0]
+                      for layer, known, left, tight in zip(layers, knowns, lefts, tights)]
+        else:
+            filled = [Part.whole(stage.complete(layer, known, known | left)) for layer, known, left in
+                      zip(layers, knowns, lefts)]
+        for k, layer, part in zip(ks, layers, filled):
+            parts[k] = part if part is not None else Part.whole(layer)
+        return parts
 
     def _complete_fresh(
         self, image: np.ndarray, modal: np.ndarray, plan: RemovalPlan, todo: list[int], boxes: list[Box | None],

@@ -158,8 +158,8 @@ def test_engine_stream_follows_a_moving_instance_and_completes_it_once():
     engine = Engine(order=_PersonInFront(), pose=_Nobody(), removal_margin=0)
     engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
     calls = []
-    complete_parts = engine.completion.complete_parts
-    engine.completion.complete_parts = lambda *a: calls.append(1) or complete_parts(*a)
+    complete_layers = engine.completion.complete_layers  # every completion of the stage goes through it
+    engine.completion.complete_layers = lambda *a: calls.append(1) or complete_layers(*a)
     frames, behind = [], []
     for t in range(4):  # a table carried along by the person in front of it, 2 px a frame
         table, person = rect(10, 40, 20 + 2 * t, 80 + 2 * t, h, w), rect(5, 50, 40 + 2 * t, 52 + 2 * t, h, w)

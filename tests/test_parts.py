@@ -45,12 +45,29 @@ def test_completed_parts_equal_the_whole_frame_completions(scene, filler):
         np.testing.assert_array_equal(pasted, whole[n])
 
 
+@pytest.mark.parametrize("filler", ["telea", "mnet"])
+def test_each_layer_is_completed_as_if_alone(scene, filler):
+    """``complete_layers``, as a stream's instance memory calls it: instance n from its own image."""
+    completer = ContentCompletion(instance=filler)
+    holes = scene.amodal & ~scene.modal
+    todo = [n for n in range(scene.n) if holes[n].any()][:2]
+    images = [scene.image, np.ascontiguousarray(scene.image[..., ::-1])]  # a layer each, unlike each other
+    boxes = [union_box([mask_box(scene.amodal[n]), mask_box(scene.modal[n])]) for n in todo]
+    together = completer.complete_layers(images, [scene.modal[n] for n in todo], [holes[n] for n in todo], boxes)
+    for k, n in enumerate(todo):
+        alone = completer.complete_parts(images[k], [scene.modal[n]], [holes[n]], [boxes[k]])[0]
+        assert together[k].box == alone.box
+        np.testing.assert_array_equal(together[k].rgb, alone.rgb)
+
+
 def test_completed_parts_refuse_mismatched_inputs(scene):
     completer = ContentCompletion(instance="telea")
     with pytest.raises(ValueError, match="entries"):
         completer.complete_parts(scene.image, list(scene.modal), list(scene.modal[:1]), [None] * scene.n)
     with pytest.raises(ValueError, match="holes"):
         completer.complete_parts(scene.image, [scene.modal[0]], [scene.modal[0][:5]], [None])
+    with pytest.raises(ValueError, match="entries"):
+        completer.complete_layers([scene.image], list(scene.modal[:2]), list(scene.modal[:2]), [None, None])
 
 
 def test_the_background_serves_as_every_revealing_instance_layer():
