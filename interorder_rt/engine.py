@@ -95,7 +95,9 @@ class Engine:
 
     ``removal_margin`` grows each replaced person's region by that share of its box height (at
     least 2 pixels; 0: no margin) before removal, never into an instance in front of it
-    (``compose.grow_targets``): real masks are a pixel or two loose. Overlapping masks are legal
+    (``compose.grow_targets``): real masks are a pixel or two loose. With ``removal_snap`` the
+    region grows up to a margin further into the pixels next to it that look foreign to the
+    background around them, the outline a looser mask misses (``compose.outline``). Overlapping masks are legal
     (``compose.overlap`` gives the rule; the first such frame warns once); the result's
     ``reassigned`` says which pixels moved to the front instance.
     """
@@ -103,6 +105,7 @@ class Engine:
     def __init__(
         self, order=None, pose: PoseTransfer | None = None, completion=None, device: str = "cpu",
         *, min_evidence: float = 2e-4, backend: str = "auto", removal_margin: float = 0.01,
+        removal_snap: bool = True,
     ) -> None:
         min_evidence = check_share(min_evidence, "min_evidence")
         if not 0 <= removal_margin < 1:
@@ -134,6 +137,7 @@ class Engine:
         self._fill_avoids, self._fill_shows = "avoid" in parameters, "shown" in parameters
         self.min_evidence = float(min_evidence)
         self.removal_margin = float(removal_margin)
+        self.removal_snap = bool(removal_snap)
         self.source: SourcePerson | None = None
         self.device, self._stream = _engine_stream(device)
         self._device_path = _device_path(self)
@@ -356,7 +360,8 @@ class Engine:
         # each box still holds its mask's pixels after give_to_front and grow_targets, but a replaced
         # person's, which the margin grows (the plan's box holds those)
         owned, reassigned = give_to_front(frame.masks, order.layering, boxes)
-        modal = grow_targets(owned, order.layering, targets, self.removal_margin, boxes)
+        modal = grow_targets(owned, order.layering, targets, self.removal_margin, boxes,
+                             image if self.removal_snap else None)
         with watch.stage("pose"):
             moved = {t: self.pose(self.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
             people = {t: Layer(out[0], out[1], alpha_of(out), getattr(out, "box", None)) for t, out in moved.items()}

@@ -3,6 +3,7 @@ every stage's array plumbing, pixel for pixel against the host path."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -31,6 +32,18 @@ def _random_masks(seed: int, n: int = 4, size: int = 40) -> np.ndarray:
     return masks
 
 
+def _outlined_image(masks: np.ndarray, seed: int) -> np.ndarray:
+    """A noisy grey frame with each instance in its own colour and a rim of that colour 3 px
+    around it that its mask misses (what the outline snap looks for)."""
+    rng = np.random.default_rng(seed)
+    image = np.clip(110 + rng.normal(0, 6, (*masks.shape[1:], 3)), 0, 255).astype(np.uint8)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    for mask in masks:
+        rim = cv2.dilate(mask.astype(np.uint8), disc).astype(bool)
+        image[rim] = rng.integers(0, 256, 3)
+    return image
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_mask_bookkeeping_matches_the_host(seed):
     masks = _random_masks(seed)
@@ -43,6 +56,11 @@ def test_mask_bookkeeping_matches_the_host(seed):
     targets = [int(layering[1]), int(layering[3])]
     modal = grow_targets(owned, layering, targets, 0.1)
     np.testing.assert_array_equal(device_masks.grow_targets(d_owned, layering, targets, 0.1).numpy(), modal)
+    image = _outlined_image(masks, seed)
+    snapped = grow_targets(owned, layering, targets, 0.1, image=image)
+    assert (snapped != modal).any()  # the snap took something here, on both
+    np.testing.assert_array_equal(
+        device_masks.grow_targets(d_owned, layering, targets, 0.1, torch.from_numpy(image)).numpy(), snapped)
     amodal = modal | np.roll(modal, 3, axis=2)
     plan = plan_removal(modal, amodal, layering, targets)
     d_plan = device_masks.plan_removal(torch.from_numpy(modal), torch.from_numpy(amodal), layering, targets)

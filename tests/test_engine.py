@@ -74,8 +74,8 @@ def test_run_end_to_end(ready, pair):
     assert result.order.order.shape == (ref.n, ref.n) and sorted(result.order.layering) == list(range(ref.n))
     assert result.amodal.shape == ref.modal.shape and (result.amodal >= ref.modal).all()
     assert result.targets == (y,) and result.person_masks.shape == (1, SIZE, SIZE) and result.person_mask.any()
-    # Only the old person's pixels (grown by the removal margin) and the new person's may change.
-    removed = grow_targets(ref.modal, result.order.layering, [y], ready.removal_margin)[y]
+    # Only the old person's pixels (grown by the removal margin, snapped to its outline) and the new person's may change.
+    removed = grow_targets(ref.modal, result.order.layering, [y], ready.removal_margin, image=ref.image)[y]
     untouched = ~(removed | result.person_mask)
     np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
     timings = result.timings.as_dict()
@@ -126,7 +126,8 @@ def test_several_people_replaced_in_one_frame(ready):
         assert result.visible_person_masks[k].any()
         shown = result.visible_person_masks[k] & fully_covered(ready, ref.instances[people[k]].keypoints, (SIZE,) * 2)
         np.testing.assert_array_equal(result.image[shown], result.person_rgb[k][shown])
-    removed = grow_targets(ref.modal, result.order.layering, people, ready.removal_margin)[people].any(axis=0)
+    removed = grow_targets(ref.modal, result.order.layering, people, ready.removal_margin,
+                           image=ref.image)[people].any(axis=0)
     untouched = ~(removed | result.person_mask)
     np.testing.assert_array_equal(result.image[untouched], ref.image[untouched])
 

@@ -126,6 +126,45 @@ def test_margin_never_eats_a_front_instance_and_takes_from_one_behind():
     assert plan.revealed[2][20, 16]  # the instance behind completes what the margin took
 
 
+def loose_person(seed: int, texture: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, annotated mask, the person's true pixels): a 40 px tall person whose mask misses a
+    4 px rim of it (a glove's edge), on a grey background with noise of ``texture`` levels."""
+    rng = np.random.default_rng(seed)
+    image = np.clip(120 + rng.normal(0, texture, (60, 60, 3)), 0, 255).astype(np.uint8)
+    truth, mask = box(60, 60, 10, 50, 16, 40), box(60, 60, 10, 50, 20, 40)
+    image[truth] = (30, 60, 200)
+    return image, mask, truth
+
+
+def test_the_region_snaps_to_the_outline_a_loose_mask_misses():
+    image, mask, truth = loose_person(0, texture=4.0)
+    plain = grow_targets(mask[None], [0], [0], 0.01)[0]  # the 2 px margin
+    snapped = grow_targets(mask[None], [0], [0], 0.01, image=image)[0]
+    assert (truth & ~plain).sum() == 2 * 40  # a strip the margin leaves
+    assert not (truth & ~snapped).any()  # the snap takes it: up to one margin further
+    assert (snapped & ~plain & ~truth).sum() == 0  # and no background
+
+
+def test_a_textured_background_next_to_a_tight_mask_stays():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (60, 60, 3), dtype=np.uint8)  # as busy as background gets
+    mask = box(60, 60, 10, 50, 20, 40)
+    image[mask] = (30, 60, 200)
+    plain = grow_targets(mask[None], [0], [0], 0.01)[0]
+    snapped = grow_targets(mask[None], [0], [0], 0.01, image=image)[0]
+    assert (snapped & ~plain).sum() <= 0.05 * (plain & ~mask).sum()
+
+
+def test_the_snap_takes_no_instance():
+    image, mask, truth = loose_person(2, texture=4.0)
+    other = truth & ~mask
+    other[30:] = False  # the upper half of the missed rim is another instance
+    for layering in ([1, 0], [0, 1]):  # behind the person, in front of it
+        masks = np.stack([mask, other])
+        added = grow_targets(masks, layering, [0], 0.01, image=image)[0] & ~grow_targets(masks, layering, [0], 0.01)[0]
+        assert added[30:].any() and not (added & other).any()  # the rest of the rim, background only
+
+
 def test_engine_removal_margin_option_is_checked():
     from interorder_rt.engine import Engine
 

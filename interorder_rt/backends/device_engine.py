@@ -210,7 +210,8 @@ class DevicePath:
         image, targets, masks = frame.image, frame.targets, frame.masks
         size = (int(image.shape[0]), int(image.shape[1]))
         owned, reassigned = dm.give_to_front(masks, order.layering, overlapping)
-        modal = dm.grow_targets(owned, order.layering, targets, engine.removal_margin)
+        modal = dm.grow_targets(owned, order.layering, targets, engine.removal_margin,
+                                image if engine.removal_snap else None)
         with watch.stage("pose"):
             people = {t: self.pose(engine.source, kp, size) for t, kp in zip(targets, frame.keypoints)}
         with watch.stage("completion"):

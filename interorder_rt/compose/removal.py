@@ -6,7 +6,8 @@ content there; the rest of the hole is background.
 
 Real masks are a pixel or two loose, so the removed person's region first grows by a margin
 (:func:`grow_targets`): into the background and into instances behind it (whose grown-over
-pixels are then completed like any other part they reveal), never into an instance in front.
+pixels are then completed like any other part they reveal), never into an instance in front;
+and up to a margin further where the background next to it looks foreign (``compose.outline``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 from interorder_rt.compose.boxes import Box, Part, intersection, mask_box, mask_box_in, union_box
+from interorder_rt.compose.outline import SNAP_PAD, foreign_outline
 from interorder_rt.compose.painter import copy_masked
 
 MIN_MARGIN = 2  # pixels: the least growth of a removed person's region when a margin is asked
@@ -112,11 +114,14 @@ def margin_pixels(mask: np.ndarray, share: float, box: Box | None = None) -> int
 
 
 def grow_targets(modal: np.ndarray, layering: Sequence[int], targets: Sequence[int], share: float,
-                 boxes: Sequence[Box | None] | None = None) -> np.ndarray:
+                 boxes: Sequence[Box | None] | None = None, image: np.ndarray | None = None) -> np.ndarray:
     """``modal`` with each target's mask grown by its margin (:func:`margin_pixels`).
 
     The growth (a disc, computed in the person's box only) stops at every instance in front of
     the target; the pixels it takes from an instance behind leave that instance's visible mask.
+    With ``image`` (the frame), the grown region then takes, up to one margin further, the
+    background pixels next to it whose colours are foreign to the background around them: the
+    outline a loose mask misses (``compose.outline``).
     ``boxes[k]``, when given, holds ``modal[k]``: a target's mask is looked for there only.
     """
     modal = np.asarray(modal, dtype=bool)
@@ -130,14 +135,18 @@ def grow_targets(modal: np.ndarray, layering: Sequence[int], targets: Sequence[i
         m = margin_pixels(modal[t], share, tight)
         if m == 0:
             continue
+        pad = m + (SNAP_PAD * m if image is not None else 0)
         tx0, ty0, tx1, ty1 = tight
-        y0, y1, x0, x1 = max(ty0 - m, 0), min(ty1 + m, h), max(tx0 - m, 0), min(tx1 + m, w)
+        y0, y1, x0, x1 = max(ty0 - pad, 0), min(ty1 + pad, h), max(tx0 - pad, 0), min(tx1 + pad, w)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1))
         grown = cv2.dilate(modal[t, y0:y1, x0:x1].astype(np.uint8), disc).astype(bool)
         front = [k for k in range(n) if rank[k] > rank[t]]
         if front:
             grown &= ~modal[front, y0:y1, x0:x1].any(axis=0)
         grown |= modal[t, y0:y1, x0:x1]
+        if image is not None:
+            background = ~modal[:, y0:y1, x0:x1].any(axis=0) & ~grown
+            grown |= foreign_outline(image[y0:y1, x0:x1], grown, background, m)
         behind = [k for k in range(n) if rank[k] < rank[t] and k not in targets]
         out[t, y0:y1, x0:x1] = grown
         for k in behind:

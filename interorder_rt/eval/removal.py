@@ -3,19 +3,21 @@
 Each case cuts a person out of a COCO photo by its annotated mask (``--coco``, standard COCO
 JSON with the images beside it), scales it to 45-75 % of a background's height and pastes it
 onto a real photo without people (scikit-image's ``data`` folder: rocket, coffee, chelsea, brick,
-grass, gravel, motorcycle_left). The paste uses the mask grown by 2 pixels, as a loose real
-mask misses the person's edge, while the remover is given the mask as annotated. The person is
-then removed (the engine with a pose stage that returns nobody) and the result is compared with
-the background photo:
+grass, gravel, motorcycle_left). The paste uses the mask grown by 2 pixels (``--loose``), as a
+loose real mask misses the person's edge, while the remover is given the mask as annotated. The
+person is then removed (the engine with a pose stage that returns nobody) and the result is
+compared with the background photo:
 
-- **PSNR** (dB) inside the hole, the given mask grown by 3 pixels, one value per case, averaged;
-- **SSIM** (Gaussian window, sigma 1.5) over the person's box grown by 3 pixels, averaged;
+- **PSNR** (dB) inside the hole, the given mask grown by one pixel more than the paste, one value
+  per case, averaged;
+- **SSIM** (Gaussian window, sigma 1.5) over the person's box grown as the hole, averaged;
 - **texture ratio**: mean absolute Laplacian (gray) of the result inside the hole over that of
   the truth, pooled over all cases: 1 is as textured as the truth, a smear is near 0.
 
 Rows: OpenCV Telea and Navier-Stokes (radius 3) over the same grown region the new default
 removes, the engine as it shipped before (MNet fill, no removal margin), the same with the new
-removal margin (the fill alone compared), and the new default.
+removal region (the fill alone compared), the new default without its outline snap
+(``Engine(removal_snap=False)``), and the new default.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ import numpy as np
 from interorder_rt.eval.image_metrics import ssim
 
 BACKGROUNDS = ("rocket.jpg", "coffee.png", "chelsea.png", "brick.png", "grass.png", "gravel.png", "motorcycle_left.png")
-METHODS = ("telea", "navier-stokes", "previous default", "previous + margin", "new default")
-PASTE_GROWTH = 2  # pixels the pasted region extends past the given mask
-SCORE_GROWTH = 3  # pixels the scored hole extends past the given mask
+METHODS = ("telea", "navier-stokes", "previous default", "previous + margin", "no outline snap", "new default")
+PASTE_GROWTH = 2  # pixels the pasted region extends past the given mask, by default (--loose)
+SCORE_GROWTH = PASTE_GROWTH + 1  # pixels the scored hole extends past the given mask, then
 MIN_PERSON_AREA = 2500  # annotated pixels; smaller people say little
 SIZE_RANGE = (0.45, 0.75)  # pasted person height / background height
 
@@ -127,11 +129,13 @@ def coco_people(annotations: str | Path) -> Iterator[tuple[str, np.ndarray, np.n
         yield f"{image['file_name']}#{ann['id']}", photos[ann["image_id"]], coco_mask.decode(rle).astype(bool)
 
 
-def paste(photo: np.ndarray, mask: np.ndarray, background: np.ndarray, rng: np.random.Generator, name: str) -> Case:
-    """One case: the person of ``photo[mask]`` scaled and pasted at a random place of ``background``."""
+def paste(photo: np.ndarray, mask: np.ndarray, background: np.ndarray, rng: np.random.Generator, name: str,
+          loose: int = PASTE_GROWTH) -> Case:
+    """One case: the person of ``photo[mask]`` scaled and pasted at a random place of ``background``,
+    with the pixels ``loose`` pixels around the mask; scored in the mask grown one pixel more."""
     ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     x0, y0, x1, y1 = xs[0], ys[0], xs[-1] + 1, ys[-1] + 1
-    pad = PASTE_GROWTH + 1
+    pad = loose + 1
     x0, y0, x1, y1 = max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, mask.shape[1]), min(y1 + pad, mask.shape[0])
     bh, bw = background.shape[:2]
     scale = min(rng.uniform(*SIZE_RANGE) * bh / (y1 - y0), 0.9 * bw / (x1 - x0))
@@ -144,21 +148,23 @@ def paste(photo: np.ndarray, mask: np.ndarray, background: np.ndarray, rng: np.r
     layer = np.zeros_like(background)
     layer[py : py + size[1], px : px + size[0]] = rgb
     pasted = background.copy()
-    region = _grow(given, PASTE_GROWTH) & (layer.any(axis=2) | given)
+    region = _grow(given, loose) & (layer.any(axis=2) | given)
     pasted[region] = layer[region]
-    hole = _grow(given, SCORE_GROWTH)
+    hole = _grow(given, loose + 1)
     ys, xs = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
     return Case(pasted, given, background, hole, (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1), name)
 
 
-def removal_cases(annotations: str | Path, seed: int = 0, limit: int | None = None) -> list[Case]:
-    """Every annotated person pasted onto every background (``limit`` cases at most)."""
+def removal_cases(annotations: str | Path, seed: int = 0, limit: int | None = None,
+                  loose: int = PASTE_GROWTH) -> list[Case]:
+    """Every annotated person pasted onto every background (``limit`` cases at most), ``loose`` as
+    for :func:`paste`."""
     rng = np.random.default_rng(seed)
     backgrounds = background_photos()
     cases = []
     for name, photo, mask in coco_people(annotations):
         for bg_name, background in backgrounds.items():
-            cases.append(paste(photo, mask, background, rng, f"{name} on {bg_name}"))
+            cases.append(paste(photo, mask, background, rng, f"{name} on {bg_name}", loose))
             if limit is not None and len(cases) >= limit:
                 return cases
     return cases
@@ -196,7 +202,7 @@ def _inpaint_remover(method: int, margin: float) -> Callable[[Case], np.ndarray]
     from interorder_rt.compose import grow_targets
 
     def remove(case: Case) -> np.ndarray:
-        region = grow_targets(case.mask[None], [0], [0], margin)[0]
+        region = grow_targets(case.mask[None], [0], [0], margin, image=case.pasted)[0]
         return cv2.inpaint(case.pasted, region.astype(np.uint8), 3, method)
 
     return remove
@@ -214,6 +220,7 @@ def removers(device: str = "cpu") -> dict[str, Callable[[Case], np.ndarray]]:
         "navier-stokes": _inpaint_remover(cv2.INPAINT_NS, margin),
         "previous default": _engine_remover(completion=previous, removal_margin=0.0, device=device),
         "previous + margin": _engine_remover(completion=previous, device=device),
+        "no outline snap": _engine_remover(removal_snap=False, device=device),
         "new default": _engine_remover(device=device),
     }
 
@@ -272,6 +279,8 @@ def register_cli(eval_subparsers) -> None:
                         help="COCO person annotations with the images beside them, e.g. ../shared/real/coco/test_coco.json")
     parser.add_argument("--seed", type=int, default=0, help="seed of the placements (default 0)")
     parser.add_argument("--cases", type=int, default=None, help="evaluate the first N cases only")
+    parser.add_argument("--loose", type=int, default=PASTE_GROWTH,
+                        help=f"pixels of the pasted person beyond the mask the remover gets (default {PASTE_GROWTH})")
     parser.add_argument("--sheet", metavar="PNG", help="write a contact sheet of the first --sheet-rows cases")
     parser.add_argument("--sheet-rows", type=int, default=8, help="cases on the contact sheet (default 8)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
@@ -285,18 +294,22 @@ def run_cli(args: argparse.Namespace) -> int:
 
     if args.cases is not None and args.cases < 1:
         raise ValueError(f"--cases must be positive, got {args.cases}")
-    cases = removal_cases(args.coco, args.seed, args.cases)
+    if args.loose < 0:
+        raise ValueError(f"--loose must be 0 or more pixels, got {args.loose}")
+    cases = removal_cases(args.coco, args.seed, args.cases, args.loose)
     if not cases:
         raise ValueError(f"{args.coco} holds no person of at least {MIN_PERSON_AREA} pixels")
     keep = args.sheet_rows if args.sheet else 0
     scores, kept = evaluate_removal(cases, removers(args.device), progress=not args.no_progress, keep=keep)
-    print(f"removal of {len(cases)} real people pasted onto real photos (seed {args.seed})")
+    print(f"removal of {len(cases)} real people pasted onto real photos, {args.loose} px beyond their masks "
+          f"(seed {args.seed})")
     print(format_removal_table(scores))
     if args.sheet:
         atomic_imwrite(args.sheet, contact_sheet(cases[:keep], kept))
     if args.json:
         with atomic_open(args.json, "w") as f:
-            json.dump({"coco": str(args.coco), "seed": args.seed, "methods": {n: s.summary() for n, s in scores.items()}},
+            json.dump({"coco": str(args.coco), "seed": args.seed, "loose": args.loose,
+                       "methods": {n: s.summary() for n, s in scores.items()}},
                       f, indent=2)
             f.write("\n")
     return 0

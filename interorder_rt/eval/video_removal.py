@@ -9,8 +9,9 @@ off, ``static`` and ``homography``. Scored over the *freed* pixels (the person's
 pixels, as in ``interorder eval removal``), from the second frame on:
 
 - **PSNR** (dB) over all freed pixels, pooled over the sequence;
-- **remembered**: the share of freed pixels the memory filled (an earlier frame showed them),
-  and the PSNR over those alone (exact recall is 99 dB, the cap);
+- **remembered**: the share of freed pixels the memory filled (an earlier frame showed them:
+  outside the region the engine removed there, margin and outline included), and the PSNR
+  over those alone (exact recall is 99 dB, the cap);
 - **flicker** (static cameras): the mean absolute change, in grey levels, from one frame to the
   next of the freed pixels that neither frame's past showed (synthesised in both). The truth
   there does not change, so every change is flicker.
@@ -75,6 +76,7 @@ def walking_sequence(
 
 def evaluate_sequence(sequence, memory: str | None, device: str = "cpu") -> dict[str, float]:
     """Pooled scores of one sequence with one memory setting (module docstring)."""
+    from interorder_rt.compose import grow_targets
     from interorder_rt.engine import Engine
 
     engine = Engine(pose=_Nobody(), device=device)
@@ -87,6 +89,7 @@ def evaluate_sequence(sequence, memory: str | None, device: str = "cpu") -> dict
     before = None  # the previous frame's output and the freed pixels no frame had shown then
     for t, ((frame, mask, truth), result) in enumerate(zip(sequence, engine.stream(frames, memory=memory))):
         freed = _grow(mask, SCORE_GROWTH)
+        removed = grow_targets(mask[None], [0], [0], engine.removal_margin, image=frame if engine.removal_snap else None)[0]
         err = (result.image.astype(np.float64) - truth) ** 2
         unseen = freed if seen is None else freed & ~seen
         if t > 0:
@@ -98,7 +101,7 @@ def evaluate_sequence(sequence, memory: str | None, device: str = "cpu") -> dict
                 change = np.abs(result.image.astype(np.int16) - before[0]).mean(axis=-1)
                 flicker, n_flicker = flicker + float(change[both].sum()), n_flicker + int(both.sum())
         before = (result.image.astype(np.int16), unseen)
-        seen = _seen_next(seen, ~freed, sequence, t)
+        seen = _seen_next(seen, ~(freed | removed), sequence, t)  # what the engine left in sight
     return {"psnr": _psnr(sq_all, n_all), "remembered_share": n_seen / max(n_all, 1), "remembered_psnr": _psnr(sq_seen, n_seen),
             "flicker": flicker / n_flicker if n_flicker else None, "pixels": n_all}
 
