@@ -100,8 +100,8 @@ def _dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     return F.conv2d(mask.float()[None, None], _disc(radius, mask.device), padding=radius)[0, 0] > 0
 
 
-def _dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """An (H, W) bool plane dilated by the (2 radius + 1) square."""
+def grown_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """An (H, W) bool plane grown by ``radius`` pixels (a square): ``backends.device_memory.TensorArrays.grown``."""
     return F.max_pool2d(mask.float()[None, None], 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
 
 
@@ -127,8 +127,8 @@ def foreign_outline(image: torch.Tensor, region: torch.Tensor, background: torch
     out = torch.zeros_like(region)
     if reach <= 0:
         return out
-    near = _dilate_square(region, reach) & background & ~region
-    ring = _dilate_square(region, 3 * reach) & ~_dilate_square(region, 2 * reach) & background
+    near = grown_square(region, reach) & background & ~region
+    ring = grown_square(region, 3 * reach) & ~grown_square(region, 2 * reach) & background
     ys, xs = torch.nonzero(near, as_tuple=True)
     if not ys.numel() or not bool(ring.any()):
         return out
@@ -141,7 +141,7 @@ def foreign_outline(image: torch.Tensor, region: torch.Tensor, background: torch
     candidates[ys[foreign], xs[foreign]] = True
     edge = region
     for _ in range(reach):  # one ring at a time, as on the host
-        edge = _dilate_square(edge, 1) & candidates & ~out
+        edge = grown_square(edge, 1) & candidates & ~out
         if not bool(edge.any()):
             break
         out |= edge

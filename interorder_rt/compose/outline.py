@@ -16,14 +16,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from interorder_rt.compose.instance_memory import HostArrays
+
 SNAP_SIGMAS = 3.0  # a pixel is foreign beyond this many standard deviations of the background near it
 SNAP_LEVELS = 12.0  # and this many grey levels more (sensor noise, compression)
 SNAP_PAD = 3  # reaches of frame around a region that the snap reads (its ring reaches 3 out)
-
-
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """``mask`` dilated by the (2 radius + 1) square."""
-    return cv2.dilate(mask.view(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).view(bool)
 
 
 def foreign_outline(image: np.ndarray, region: np.ndarray, background: np.ndarray, reach: int) -> np.ndarray:
@@ -35,8 +32,8 @@ def foreign_outline(image: np.ndarray, region: np.ndarray, background: np.ndarra
     out = np.zeros(region.shape, bool)
     if reach <= 0:
         return out
-    near = _dilate(region, reach) & background & ~region
-    ring = _dilate(region, 3 * reach) & ~_dilate(region, 2 * reach) & background
+    near = HostArrays.grown(region, reach) & background & ~region
+    ring = HostArrays.grown(region, 3 * reach) & ~HostArrays.grown(region, 2 * reach) & background
     ys, xs = np.nonzero(near)
     if not ys.size or not ring.any():
         return out
@@ -51,7 +48,7 @@ def foreign_outline(image: np.ndarray, region: np.ndarray, background: np.ndarra
     candidates[ys[foreign], xs[foreign]] = True
     edge = region
     for _ in range(reach):  # one ring at a time, so that the growth stays joined to the region
-        edge = _dilate(edge, 1) & candidates & ~out
+        edge = HostArrays.grown(edge, 1) & candidates & ~out
         if not edge.any():
             break
         out |= edge
