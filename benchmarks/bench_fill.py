@@ -1,7 +1,9 @@
 """Background fill of a 720p frame with one 400 px tall person removed: old (MNet) vs new
 (PatchMatch exemplar fill) vs the background memory of a stream, in the same run, on 2 cores.
 One more row fills only what a new person standing in the old one's place leaves in sight
-(``compose.sight``: the same pixels there, the full-size level's work cut to them).
+(``compose.sight``: the same pixels there, the full-size level's work cut to them). A second
+group times the removal's outline snap on that person (``compose.outline``): the compiled kernel
+against its NumPy reference.
 
 Budgets (issue 11, medians on 2 cores): the still-frame fill at most 25 ms, the fill from the
 memory at most 3 ms. Each route records its median and whether it met its budget in
@@ -17,7 +19,8 @@ import pytest
 
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
-from interorder_rt.compose import BackgroundMemory
+from interorder_rt.compose import BackgroundMemory, grow_targets, outline
+from interorder_rt.compose.removal import margin_pixels
 
 from conftest import CPU_THREADS
 
@@ -106,3 +109,37 @@ def test_fill_from_memory(benchmark, scene):
     out, rest = benchmark(memory.recall, image, hole)
     _record(benchmark, 3.0)
     assert not rest.any() and np.array_equal(out[hole], image[hole])
+
+
+OUTLINE_GROUP = "outline snap 720p, one 400 px person"
+
+
+@pytest.fixture(scope="module")
+def loose_person(scene):
+    """The outline step's inputs for the person grown by its margin, as ``grow_targets`` passes
+    them (its window of ``SNAP_PAD`` margins around), with a 3 px rim its mask misses."""
+    image, hole = scene
+    image = image.copy()
+    grown = grow_targets(hole[None], [0], [0], 0.01)[0]
+    m = margin_pixels(hole, 0.01)
+    rim = cv2.dilate(grown.view(np.uint8), np.ones((7, 7), np.uint8)).view(bool) & ~grown
+    image[rim] = (30, 60, 200)
+    ys, xs = np.nonzero(hole)
+    pad = m + outline.SNAP_PAD * m
+    window = np.s_[max(ys.min() - pad, 0) : ys.max() + pad + 1, max(xs.min() - pad, 0) : xs.max() + pad + 1]
+    return np.ascontiguousarray(image[window]), grown[window], ~grown[window], m
+
+
+def test_outline_reference(benchmark, loose_person):
+    benchmark.extra_info.update(ratio_group=OUTLINE_GROUP, route="NumPy reference", baseline=True)
+    out = benchmark(outline.foreign_outline_reference, *loose_person)
+    _record(benchmark, None)
+    assert out.any()
+
+
+@pytest.mark.skipif(_ext.compiled() is None, reason="interorder_rt._C is not built")
+def test_outline_kernel(benchmark, loose_person):
+    benchmark.extra_info.update(ratio_group=OUTLINE_GROUP, route="compiled kernel")
+    out = benchmark(outline.foreign_outline, *loose_person)
+    _record(benchmark, None)
+    assert np.array_equal(out, outline.foreign_outline_reference(*loose_person))

@@ -64,6 +64,20 @@ def _engine(device: str, pair):
     return engine
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_outline_kernel_on_cuda_equals_its_cpu_twin(seed):
+    from test_outline import scene
+
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(1, 200, 2))
+    reach = int(rng.integers(0, 9))
+    planes = [torch.from_numpy(p) for p in scene(seed, h, w, reach, noise=float(rng.choice([2, 8, 40])))]
+    cpu = device_kernels.foreign_outline(*planes, reach)
+    gpu = device_kernels.foreign_outline(*(p.cuda() for p in planes), reach)
+    assert gpu.device.type == "cuda" and gpu.dtype == torch.bool
+    assert torch.equal(gpu.cpu(), cpu)
+
+
 def test_the_device_path_equals_the_host_path_under_one_order():
     pair = _pair()
     ref, y = pair.reference, pair.reference_index

@@ -11,6 +11,23 @@ py::array as_ndarray(const py::handle& obj, const char* name) {
   return py::reinterpret_borrow<py::array>(obj);
 }
 
+const uint8_t* byte_plane(const py::handle& obj, const std::string& name, int64_t h, int64_t w, int64_t channels,
+                          const char* like) {
+  const py::array arr = as_ndarray(obj, name.c_str());
+  const py::dtype dt = arr.dtype();
+  if (!(dt.itemsize() == 1 && (dt.kind() == 'b' || dt.kind() == 'u'))) {
+    throw py::type_error(name + " must have dtype bool or uint8, got " + std::string(py::str(dt)));
+  }
+  const bool planes = channels > 0;
+  if (arr.ndim() != (planes ? 3 : 2) || arr.shape(0) != h || arr.shape(1) != w ||
+      (planes && arr.shape(2) != channels)) {
+    throw py::value_error(name + " must have shape (" + std::to_string(h) + ", " + std::to_string(w) +
+                          (planes ? ", " + std::to_string(channels) : std::string()) + ") like " + like);
+  }
+  if (!(arr.flags() & py::array::c_style)) throw py::value_error(name + " must be C-contiguous");
+  return static_cast<const uint8_t*>(arr.data());
+}
+
 ByteStack byte_stack(const py::handle& obj, const char* name, std::vector<int64_t>& shape) {
   const py::array arr = as_ndarray(obj, name);
   const py::dtype dt = arr.dtype();

@@ -38,6 +38,11 @@ py::array_t<T> require_array(const py::handle& obj, const char* name, int ndim, 
   return py::reinterpret_borrow<py::array_t<T>>(arr);
 }
 
+// A C-contiguous (h, w) plane, or (h, w, channels) when channels > 0, of bool or uint8 bytes;
+// the errors say it must be shaped like `like` (e.g. "the canvas").
+const uint8_t* byte_plane(const py::handle& obj, const std::string& name, int64_t h, int64_t w, int64_t channels,
+                          const char* like);
+
 // A strided (N, H, W) bool or uint8 array as a ByteStack view (no copy).
 ByteStack byte_stack(const py::handle& obj, const char* name, std::vector<int64_t>& shape);
 

@@ -15,5 +15,7 @@ void register_composite(pybind11::module_& m);  // layer painting (composite_bin
 void register_composite_cuda(pybind11::module_& m);  // only in builds with CUDA
 void register_telea(pybind11::module_& m);  // the Telea fill (telea_bindings.cpp)
 void register_telea_cuda(pybind11::module_& m);  // only in builds with CUDA
+void register_outline(pybind11::module_& m);  // the removal's outline snap (outline_bindings.cpp)
+void register_outline_cuda(pybind11::module_& m);  // only in builds with CUDA
 
 }  // namespace interorder::bind

@@ -16,22 +16,6 @@ namespace {
 
 std::string layer_name(size_t k, const char* what) { return "layer " + std::to_string(k) + " " + what; }
 
-// A C-contiguous plane of `h` x `w` [x `channels`] bytes (bool or uint8).
-const uint8_t* byte_plane(const py::handle& obj, const std::string& name, int64_t h, int64_t w, int64_t channels) {
-  const py::array arr = as_ndarray(obj, name.c_str());
-  const py::dtype dt = arr.dtype();
-  if (!(dt.itemsize() == 1 && (dt.kind() == 'b' || dt.kind() == 'u'))) {
-    throw py::type_error(name + " must have dtype bool or uint8, got " + std::string(py::str(dt)));
-  }
-  const bool rgb = channels > 0;
-  if (arr.ndim() != (rgb ? 3 : 2) || arr.shape(0) != h || arr.shape(1) != w || (rgb && arr.shape(2) != channels)) {
-    throw py::value_error(name + " must have shape (" + std::to_string(h) + ", " + std::to_string(w) +
-                          (rgb ? ", 3" : "") + ") like the canvas");
-  }
-  if (!(arr.flags() & py::array::c_style)) throw py::value_error(name + " must be C-contiguous");
-  return static_cast<const uint8_t*>(arr.data());
-}
-
 void paint(const py::handle& canvas_obj, const py::handle& owner_obj, const std::vector<py::object>& rgbs,
            const std::vector<py::object>& masks, const std::vector<py::object>& alphas,
            const std::vector<std::array<int64_t, 4>>& boxes) {
@@ -49,9 +33,9 @@ void paint(const py::handle& canvas_obj, const py::handle& owner_obj, const std:
   std::vector<PaintLayer> layers(count);
   for (size_t k = 0; k < count; ++k) {
     PaintLayer& layer = layers[k];
-    layer.rgb = byte_plane(rgbs[k], layer_name(k, "rgb"), h, w, 3);
-    layer.mask = byte_plane(masks[k], layer_name(k, "mask"), h, w, 0);
-    if (!alphas[k].is_none()) layer.alpha = byte_plane(alphas[k], layer_name(k, "alpha"), h, w, 0);
+    layer.rgb = byte_plane(rgbs[k], layer_name(k, "rgb"), h, w, 3, "the canvas");
+    layer.mask = byte_plane(masks[k], layer_name(k, "mask"), h, w, 0, "the canvas");
+    if (!alphas[k].is_none()) layer.alpha = byte_plane(alphas[k], layer_name(k, "alpha"), h, w, 0, "the canvas");
     layer.x0 = boxes[k][0];
     layer.y0 = boxes[k][1];
     layer.x1 = boxes[k][2];

@@ -10,12 +10,14 @@ PYBIND11_MODULE(_C, m) {
   interorder::bind::register_fill(m);
   interorder::bind::register_composite(m);
   interorder::bind::register_telea(m);
+  interorder::bind::register_outline(m);
 #ifdef INTERORDER_WITH_CUDA
   interorder::bind::register_cuda(m);
   interorder::bind::register_raster_cuda(m);
   interorder::bind::register_fill_cuda(m);
   interorder::bind::register_composite_cuda(m);
   interorder::bind::register_telea_cuda(m);
+  interorder::bind::register_outline_cuda(m);
 #else
   m.attr("cuda_compiled") = false;
 #endif

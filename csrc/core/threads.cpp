@@ -43,6 +43,22 @@ int threads_for(int64_t work) {
   return useful < n ? static_cast<int>(useful) : n;
 }
 
+int thread_in_team() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+int threads_in_team() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 bool openmp_enabled() {
 #ifdef _OPENMP
   return true;

@@ -15,6 +15,10 @@ void set_num_threads(int n);
 // Threads for a loop of `work` elementary operations: 1 when the work is too small to share.
 int threads_for(int64_t work);
 
+// Inside a parallel region: the calling thread's index and the team's size (0 and 1 outside one).
+int thread_in_team();
+int threads_in_team();
+
 bool openmp_enabled();
 
 }  // namespace interorder

@@ -16,6 +16,7 @@ import torch
 
 from interorder_rt import _ext
 from interorder_rt.completion import TELEA_RADIUS, inpaint
+from interorder_rt.compose import outline
 
 Box = tuple[int, int, int, int]
 
@@ -123,4 +124,18 @@ def telea_inpaint(rgb: torch.Tensor, unknown: torch.Tensor) -> torch.Tensor:
     h, w = unknown.shape
     core.cuda_telea_inpaint(_ptr(out), _ptr(unknown.to(torch.uint8).contiguous()), int(h), int(w), TELEA_RADIUS,
                             *_stream(out))
+    return out
+
+
+def foreign_outline(image: torch.Tensor, region: torch.Tensor, background: torch.Tensor, reach: int) -> torch.Tensor:
+    """``compose.outline.foreign_outline`` of an (h, w, 3) uint8 window and its (h, w) bool masks,
+    on the image's device: the compiled core's CPU or CUDA twin (the same pixels)."""
+    if not _cuda(image):
+        return torch.from_numpy(outline.foreign_outline(image.numpy(), region.numpy(), background.numpy(), reach))
+    core = _ext.require_cuda()
+    h, w = region.shape
+    out = torch.empty((h, w), dtype=torch.bool, device=image.device)
+    image, region, background = (plane.contiguous() for plane in (image, region, background))
+    core.cuda_foreign_outline(_ptr(image), _ptr(region), _ptr(background), _ptr(out), int(h), int(w),
+                              max(int(reach), 0), outline.SNAP_SIGMAS, outline.SNAP_LEVELS, *_stream(image))
     return out

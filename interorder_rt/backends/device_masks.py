@@ -1,5 +1,6 @@
 """The merge's mask bookkeeping on torch tensors: the device twins of ``compose.overlap``,
-``compose.removal`` (with ``compose.outline``) and ``compose.joints``, pixel for pixel the same.
+``compose.removal`` (its outline snap by the compiled kernel) and ``compose.joints``, pixel for
+pixel the same.
 
 Per-pixel work stays on the masks' device; only small results come back to the host (boxes,
 which instances reveal anything, the few pixels around a replaced person's joints).
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from interorder_rt.compose.boxes import Box, union_box
 from interorder_rt.compose import joints
 from interorder_rt.compose.joints import JOINT_MARGIN
-from interorder_rt.compose import outline
+from interorder_rt.backends.device_kernels import foreign_outline
 from interorder_rt.compose.outline import SNAP_PAD
 from interorder_rt.compose.overlap import split_shared
 from interorder_rt.compose.removal import MIN_MARGIN, layer_ranks
@@ -68,7 +69,7 @@ def grow_targets(modal: torch.Tensor, layering: Sequence[int], targets: Sequence
                  image: torch.Tensor | None = None) -> torch.Tensor:
     """``compose.grow_targets``: each target's mask grown by its margin within its box, stopped at
     the instances in front of it, taken from those behind it, and with ``image`` snapped to the
-    outline the mask misses (:func:`foreign_outline`). The disc dilation is a convolution."""
+    outline the mask misses (the compiled ``foreign_outline``). The disc dilation is a convolution."""
     n, h, w = modal.shape
     rank = layer_ranks(layering, n)
     out = modal.clone()
@@ -98,54 +99,6 @@ def grow_targets(modal: torch.Tensor, layering: Sequence[int], targets: Sequence
 def _dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """An (H, W) bool plane dilated by OpenCV's elliptic disc of ``radius``."""
     return F.conv2d(mask.float()[None, None], _disc(radius, mask.device), padding=radius)[0, 0] > 0
-
-
-def grown_square(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """An (H, W) bool plane grown by ``radius`` pixels (a square): ``backends.device_memory.TensorArrays.grown``."""
-    return F.max_pool2d(mask.float()[None, None], 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
-
-
-def _integral(plane: torch.Tensor) -> torch.Tensor:
-    """OpenCV's integral image of an (h, w[, C]) int64 plane: (h + 1, w + 1[, C]), a zero row and
-    column first (exact, as its integer sums)."""
-    sums = plane.cumsum(0).cumsum(1)
-    return F.pad(sums, (0, 0, 1, 0, 1, 0) if sums.dim() == 3 else (1, 0, 1, 0))
-
-
-def _window_sums(integral: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, half: int) -> torch.Tensor:
-    """Sums over the (2 half + 1) square windows at the pixels (ys, xs), clipped to the plane (the
-    host's zero border), from its integral image: (K[, C])."""
-    h, w = integral.shape[0] - 1, integral.shape[1] - 1
-    y0, y1 = (ys - half).clamp(min=0), (ys + half + 1).clamp(max=h)
-    x0, x1 = (xs - half).clamp(min=0), (xs + half + 1).clamp(max=w)
-    return integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-
-
-def foreign_outline(image: torch.Tensor, region: torch.Tensor, background: torch.Tensor, reach: int) -> torch.Tensor:
-    """``compose.outline.foreign_outline`` on tensors: ``image`` (h, w, 3) uint8, the masks (h, w)
-    bool; the integral images by cumulative sums."""
-    out = torch.zeros_like(region)
-    if reach <= 0:
-        return out
-    near = grown_square(region, reach) & background & ~region
-    ring = grown_square(region, 3 * reach) & ~grown_square(region, 2 * reach) & background
-    ys, xs = torch.nonzero(near, as_tuple=True)
-    if not ys.numel() or not bool(ring.any()):
-        return out
-    shown = image.to(torch.int64) * ring[..., None]  # the ring's colours, zero elsewhere
-    half = 2 * reach
-    total, squares, count = (_window_sums(_integral(plane), ys, xs, half).to(torch.float64)
-                             for plane in (shown, shown * shown, ring.to(torch.int64)))
-    foreign = outline.is_foreign(count, total, squares, image[ys, xs].to(torch.float64), sqrt=torch.sqrt)
-    candidates = torch.zeros_like(region)
-    candidates[ys[foreign], xs[foreign]] = True
-    edge = region
-    for _ in range(reach):  # one ring at a time, as on the host
-        edge = grown_square(edge, 1) & candidates & ~out
-        if not bool(edge.any()):
-            break
-        out |= edge
-    return out
 
 
 @dataclass

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from interorder_rt.backends.device_masks import grown_square, tensor_box
+from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.background_memory import (
     BackgroundMemory, Features, box_to_canvas, cut_samples, frame_homography, orb_features, shot_changed,
 )
@@ -68,7 +68,7 @@ class TensorArrays:
     @staticmethod
     def grown(mask: torch.Tensor, radius: int) -> torch.Tensor:
         """``mask`` grown by ``radius`` pixels (a square)."""
-        return grown_square(mask, radius)
+        return F.max_pool2d(mask[None, None].float(), 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
 
     @staticmethod
     def counts(*masks: torch.Tensor) -> list[int]:

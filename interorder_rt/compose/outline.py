@@ -7,8 +7,12 @@ margin (``compose.grow_targets``) covers a fixed width; beyond it, this step tak
 within one more ``reach`` (a square) whose colour lies more than ``SNAP_SIGMAS`` standard
 deviations (plus ``SNAP_LEVELS`` grey levels) from the mean of the background ring 2 to 3 reaches
 out, over the window of 2 reaches around each, and only where they join the region. A textured
-background has a wide deviation, so its pixels stay. The window sums are integers (exact), so
-the device twin (``backends.device_masks.foreign_outline``) gives the same pixels.
+background has a wide deviation, so its pixels stay.
+
+The compiled core does it (``csrc/core/outline.cpp``, and its CUDA twin for the device path,
+``backends.device_kernels.foreign_outline``): its window sums are integers and its colour test
+the same double arithmetic as :func:`foreign_outline_reference`, the NumPy reference used
+without the core, so all three give the same pixels.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from interorder_rt import _ext
 from interorder_rt.compose.instance_memory import HostArrays
 
 SNAP_SIGMAS = 3.0  # a pixel is foreign beyond this many standard deviations of the background near it
@@ -29,6 +34,16 @@ def foreign_outline(image: np.ndarray, region: np.ndarray, background: np.ndarra
 
     ``image`` (h, w, 3) uint8 and the (h, w) bool masks are a window of the frame holding
     ``SNAP_PAD`` reaches around ``region``."""
+    core = _ext.compiled()
+    if core is None:
+        return foreign_outline_reference(image, region, background, reach)
+    planes = (np.ascontiguousarray(plane) for plane in (image, region, background))
+    return core.foreign_outline(*planes, max(int(reach), 0), SNAP_SIGMAS, SNAP_LEVELS)
+
+
+def foreign_outline_reference(image: np.ndarray, region: np.ndarray, background: np.ndarray,
+                              reach: int) -> np.ndarray:
+    """:func:`foreign_outline` in NumPy and OpenCV (the compiled kernel's reference)."""
     out = np.zeros(region.shape, bool)
     if reach <= 0:
         return out
@@ -55,18 +70,18 @@ def foreign_outline(image: np.ndarray, region: np.ndarray, background: np.ndarra
     return out
 
 
-def is_foreign(count, total, squares, colour, sqrt=np.sqrt):
+def is_foreign(count: np.ndarray, total: np.ndarray, squares: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """Whether each colour ((K, 3) float64) lies more than ``SNAP_SIGMAS`` deviations and
     ``SNAP_LEVELS`` levels from the ring pixels its window holds (their ``count``, sum ``total``
-    and sum of squares ``squares``, per channel): NumPy arrays, or torch tensors with
-    ``sqrt=torch.sqrt`` (the same operations in the same order, so the same answers)."""
+    and sum of squares ``squares``, per channel); the kernel's ``outline::is_foreign`` does the
+    same operations in the same order."""
     scale = count.clip(min=1.0)[:, None]
     mean = total / scale
-    deviation = sqrt(channel_mean(squares / scale - mean * mean).clip(min=0.0))
-    distance = sqrt(channel_mean((colour - mean) * (colour - mean)))
+    deviation = np.sqrt(_channel_mean(squares / scale - mean * mean).clip(min=0.0))
+    distance = np.sqrt(_channel_mean((colour - mean) * (colour - mean)))
     return (count > 0) & (distance > SNAP_SIGMAS * deviation + SNAP_LEVELS)
 
 
-def channel_mean(planes):
-    """The mean of a (K, 3) array over its channels, summed in order (NumPy or torch alike)."""
+def _channel_mean(planes: np.ndarray) -> np.ndarray:
+    """The mean of a (K, 3) array over its channels, summed in order."""
     return (planes[:, 0] + planes[:, 1] + planes[:, 2]) / 3.0
