@@ -1,13 +1,15 @@
 """The engine per frame at 256 x 256, 512 x 512, 720p and 1080p, against a naive paste.
 
 The same kind of scene at each size: a synthetic frame with N = 6 instances whose replaced person
-stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Six rows per size,
+stands about 0.55 of the frame height (400 px at 720p), the shipped weights. Seven rows per size,
 in one run: ``Engine.stream`` (the video path: order smoothing over a stream of the frame, whose
 repeated inputs let the stream reuse its fills), the same stream with fresh sensor noise in every
 frame (a still camera over a scene that stands still: nothing repeats byte for byte, but the
 stream's memories reuse the order, the fills and the completions where nothing moved), a stream
 from a still camera in which every instance moves (2 to 3 pixels a frame at 720p, each its own
-way, sensor noise too: what a video of people walking costs), a single ``Engine.run`` (a frame
+way, sensor noise too: what a video of people walking costs), a stream from a camera panning
+over the still scene (2.5 pixels a frame at 720p, sensor noise, ``memory="homography"``: the
+order is reused with every instance moved as a whole), a single ``Engine.run`` (a frame
 with no stream behind it), the same with MNet correcting the revealed instances' classical fill
 (``instance="mnet"``, not the default), and the naive transfer (the same pose stage, pasted on
 top). Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
@@ -86,9 +88,9 @@ def record(benchmark, route: str, size: tuple[int, int], timings: list[dict[str,
         benchmark.extra_info["target_p50_ms"] = target
 
 
-def bench_stream(benchmark, engine, size, frames, route: str) -> None:
-    """Time ``engine.stream(frames)`` one frame a round and record the row ``route``."""
-    results = engine.stream(frames)
+def bench_stream(benchmark, engine, size, frames, route: str, memory: str = "static") -> None:
+    """Time ``engine.stream(frames, memory=memory)`` one frame a round and record the row ``route``."""
+    results = engine.stream(frames, memory=memory)
     timings = []
 
     def step():
@@ -152,6 +154,23 @@ def moving_frames(frame: Frame, size: tuple[int, int], seed: int = 0):
         yield cycle[k % len(cycle)]
 
 
+def panning_frames(frame: Frame, size: tuple[int, int], seed: int = 0):
+    """``frame`` seen by a camera panning right (``STEP_PER_HEIGHT``, what leaves the frame is lost,
+    black comes in), with sensor noise; ``MOVES`` frames played forth and back."""
+    rng = np.random.default_rng(seed)
+    step = STEP_PER_HEIGHT * size[0]
+    frames = []
+    for k in range(MOVES):
+        dx = -int(round(step * k))
+        noisy = np.clip(frame.image + rng.integers(-2, 3, frame.image.shape), 0, 255).astype(np.uint8)
+        masks = np.stack([_shifted(m, dx, 0) for m in frame.masks])
+        frames.append(replace(frame, image=_shifted(noisy, dx, 0), masks=masks,
+                              keypoints=frame.keypoints + np.float32([dx, 0])))
+    cycle = frames + frames[-2:0:-1]
+    for k in itertools.count():
+        yield cycle[k % len(cycle)]
+
+
 @SIZES
 def test_engine_stream(benchmark, engine, size):
     bench_stream(benchmark, engine, size, itertools.repeat(scene_at(engine, size)), "stream")
@@ -165,6 +184,12 @@ def test_engine_stream_noisy(benchmark, engine, size):
 @SIZES
 def test_engine_stream_moving(benchmark, engine, size):
     bench_stream(benchmark, engine, size, moving_frames(scene_at(engine, size), size), "stream moving")
+
+
+@SIZES
+def test_engine_stream_panning(benchmark, engine, size):
+    bench_stream(benchmark, engine, size, panning_frames(scene_at(engine, size), size), "stream panning",
+                 memory="homography")
 
 
 def bench_run(benchmark, engine, size, route: str) -> None:

@@ -281,14 +281,15 @@ class Engine:
                     frame = replace(frame, instance_ids=tracker.update(frame.masks, maskset.boxes()))
                 if follower is not None:
                     frame = follower.narrow(frame)
-                current = (frame.masks, frame.instance_ids, maskset.boxes(), maskset.areas())
+                bordering = maskset.bordering_matrix()
+                current = (frame.masks, frame.instance_ids, maskset.boxes(), maskset.areas(), bordering)
                 raw = reuse.recall(*current) if reuse is not None else None
                 if raw is None:
                     raw = self._recover_order(frame, maskset)
                     if reuse is not None:
                         reuse.keep(*current, raw)
                 area = frame.image.shape[0] * frame.image.shape[1]
-                order = smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
+                order = smoother.update(raw, frame.instance_ids, bordering, area)
                 order = self._layered_for_merge(order, frame)
             return _like_input(self._merge(frame, order, watch, memory, cache, listed_boxes(maskset.boxes())), given)
 

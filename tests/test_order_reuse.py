@@ -1,10 +1,12 @@
-"""A stream reuses ORNet's order while its instances stand still, and recovers it again once they move."""
+"""A stream reuses ORNet's order while its instances stand still or move as a whole, and recovers it
+again once they change, or meet or part."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from interorder_rt.compose import OrderReuse
@@ -19,6 +21,12 @@ def masks_at(shift: int = 0) -> np.ndarray:
     return masks
 
 
+def cues(masks: np.ndarray) -> tuple:
+    """What a stream passes with the masks: tight boxes, areas, the bordering matrix."""
+    maskset = MaskSet(masks)
+    return maskset.boxes(), maskset.areas(), maskset.bordering_matrix()
+
+
 def result_for(masks: np.ndarray) -> OrderResult:
     amodal = masks.copy()
     amodal[0, 5:30, 5:45] = True  # instance 0 continues behind instance 1
@@ -26,25 +34,50 @@ def result_for(masks: np.ndarray) -> OrderResult:
     return OrderResult(order=z.astype(np.int8), growth=z, layering=np.arange(2), amodal=amodal)
 
 
-def test_the_anchor_order_comes_back_for_still_masks_and_not_for_moved_ones():
+def test_the_anchor_order_comes_back_for_still_masks_and_not_for_changed_ones():
     reuse, masks = OrderReuse(), masks_at()
-    boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
-    assert reuse.recall(masks, [4, 7], boxes, areas) is None  # nothing kept yet
+    assert reuse.recall(masks, [4, 7], *cues(masks)) is None  # nothing kept yet
     kept = result_for(masks)
-    reuse.keep(masks, [4, 7], boxes, areas, kept)
+    reuse.keep(masks, [4, 7], *cues(masks), kept)
     assert not kept.amodal.flags.writeable  # held as it is, not copied: no one may change it now
-    again = reuse.recall(masks.copy(), [4, 7], boxes, areas)
+    again = reuse.recall(masks.copy(), [4, 7], *cues(masks))
     np.testing.assert_array_equal(again.amodal, kept.amodal)
     assert again.layering is kept.layering and reuse.reused == 1
-    assert reuse.recall(masks, [7, 4], boxes, areas) is None  # other instances
-    moved = masks_at(shift=3)
-    assert reuse.recall(moved, [4, 7], MaskSet(moved).boxes(), MaskSet(moved).areas()) is None
+    assert reuse.recall(masks, [7, 4], *cues(masks)) is None  # other instances
     nudged = masks_at()
     nudged[0, 29, 5] = False  # one pixel of 500: IoU 0.998, still
-    assert reuse.recall(nudged, [4, 7], MaskSet(nudged).boxes(), MaskSet(nudged).areas()) is not None
+    assert reuse.recall(nudged, [4, 7], *cues(nudged)) is not None
+    grown = masks_at()
+    grown[0, 30:35, 5:25] = True  # 100 more pixels: it changed
+    assert reuse.recall(grown, [4, 7], *cues(grown)) is None
 
 
-def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
+def test_an_instance_moved_as_a_whole_takes_its_completion_along():
+    reuse, masks = OrderReuse(), masks_at()
+    kept = result_for(masks)
+    reuse.keep(masks, [4, 7], *cues(masks), kept)
+    moved = masks_at(shift=3)  # instance 0 moved 3 px right, still under instance 1
+    again = reuse.recall(moved, [4, 7], *cues(moved))
+    assert again is not None and again.layering is kept.layering
+    expected = np.zeros_like(kept.amodal)
+    expected[0, 5:30, 8:48] = True  # its completion moved with it
+    expected[1] = masks[1]
+    np.testing.assert_array_equal(again.amodal, expected | moved)
+    apart = masks_at(shift=-5)
+    apart[1] = np.roll(apart[1], 2, axis=1)  # both moved: they no longer touch, a pair ORNet judged
+    assert not cues(apart)[2][0, 1]
+    assert reuse.recall(apart, [4, 7], *cues(apart)) is None
+
+
+def _panned(plane: np.ndarray, dx: int) -> np.ndarray:
+    """``plane`` (H, W[, C]) seen by a camera panned ``dx`` pixels left: the view moves right, zeros come in."""
+    out = np.zeros_like(plane)
+    out[:, dx:] = plane[:, : plane.shape[1] - dx]
+    return out
+
+
+@pytest.mark.parametrize("camera", ["still", "panning"])
+def test_engine_stream_runs_ornet_once_on_still_or_panned_masks_with_the_same_output(camera):
     from interorder_rt.engine import Engine
     from interorder_rt.order_recovery import OrderRecovery
     from interorder_rt.synth import make_transfer_pair
@@ -52,9 +85,13 @@ def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
     pair = make_transfer_pair(31, setting="persons", height=144, width=256)
     ref, y = pair.reference, pair.reference_index
     rng = np.random.default_rng(0)
-    frames = [dict(image=np.clip(ref.image + rng.integers(-2, 3, ref.image.shape), 0, 255).astype(np.uint8),
-                   masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints,
-                   instance_ids=[i.instance_id for i in ref.instances]) for _ in range(3)]
+    frames = []
+    for k in range(3):
+        dx = 2 * k if camera == "panning" else 0
+        image = np.clip(ref.image + rng.integers(-2, 3, ref.image.shape), 0, 255).astype(np.uint8)
+        frames.append(dict(image=_panned(image, dx), masks=np.stack([_panned(m, dx) for m in ref.modal]), target=y,
+                           keypoints=ref.instances[y].keypoints + np.float32([dx, 0]),
+                           instance_ids=[i.instance_id for i in ref.instances]))
     ornet = OrderRecovery()
 
     class Counted:
@@ -82,14 +119,15 @@ def test_engine_stream_runs_ornet_once_on_still_masks_with_the_same_output():
 
 
 def test_the_anchor_keeps_box_crops_and_serves_torch_masks_alike():
-    masks = masks_at()
-    boxes, areas = MaskSet(masks).boxes(), MaskSet(masks).areas()
+    masks, moved = masks_at(), masks_at(shift=3)
     for as_array in (np.asarray, torch.from_numpy):
         kept = result_for(masks)
         reuse = OrderReuse()
-        reuse.keep(as_array(masks), [1, 2], boxes, areas, replace(kept, amodal=as_array(kept.amodal)))
-        again = reuse.recall(as_array(masks.copy()), [1, 2], boxes, areas)
+        reuse.keep(as_array(masks), [1, 2], *cues(masks), replace(kept, amodal=as_array(kept.amodal)))
+        again = reuse.recall(as_array(masks.copy()), [1, 2], *cues(masks))
         np.testing.assert_array_equal(np.asarray(again.amodal), kept.amodal)
+        followed = reuse.recall(as_array(moved), [1, 2], *cues(moved))
+        assert followed.amodal[0, 5:30, 8:48].all() and not followed.amodal[0, :, :8].any()
         shrunk = masks.copy()
         shrunk[1, 10:35, 20:30] = False  # instance 1 lost 40 % of its pixels
-        assert reuse.recall(as_array(shrunk), [1, 2], MaskSet(shrunk).boxes(), MaskSet(shrunk).areas()) is None
+        assert reuse.recall(as_array(shrunk), [1, 2], *cues(shrunk)) is None

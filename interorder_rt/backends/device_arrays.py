@@ -119,3 +119,8 @@ def count_set(array: Any) -> int:
 def copy_of(array: Any) -> Any:
     """A copy of a NumPy array or torch tensor, on the same device."""
     return array.clone() if _torch(array) else array.copy()
+
+
+def zeros_like(array: Any) -> Any:
+    """Zeros shaped like a NumPy array or torch tensor, of its dtype, on the same device."""
+    return array.new_zeros(array.shape) if _torch(array) else np.zeros_like(array)

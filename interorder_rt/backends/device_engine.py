@@ -122,14 +122,15 @@ class DevicePath:
                 frame = replace(frame, instance_ids=state.tracker.update(frame.masks, boxes))
             if state.follower is not None:
                 frame = state.follower.narrow(frame)
-            current = (frame.masks, frame.instance_ids, boxes, maskset.areas())
+            bordering = maskset.bordering_matrix()
+            current = (frame.masks, frame.instance_ids, boxes, maskset.areas(), bordering)
             raw = state.reuse.recall(*current) if state.reuse is not None else None
             if raw is None:
                 raw = self._recover_order(frame, maskset, pairs)
                 if state.reuse is not None:
                     state.reuse.keep(*current, raw)
             area = int(frame.image.shape[0]) * int(frame.image.shape[1])
-            smoothed = state.smoother.update(raw, frame.instance_ids, maskset.bordering_matrix(), area)
+            smoothed = state.smoother.update(raw, frame.instance_ids, bordering, area)
             return frame, self._layered(smoothed, frame)
 
         return self._frame(given, watch, ordered, on_empty=state.smoother.reset, stream=state)

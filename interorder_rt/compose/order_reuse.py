@@ -1,14 +1,19 @@
-"""Order recovery reused while a stream's instances stand still.
+"""Order recovery reused while a stream's instances stand still or move as a whole.
 
 The shipped ORNet reads masks only (no RGB), so frames whose instances keep their masks give
 the same order. A stream keeps the masks ORNet last ran on (the anchor) and its result. While a
 frame has the same instance ids and every mask overlaps its anchor mask by at least
 ``STILL_IOU`` (intersection over union), the anchor's order is reused, each instance's
-completion (its amodal mask beyond its modal one at the anchor) joined to its new mask. Once an
-instance moves more, or instances come or go, ORNet runs again and its masks become the anchor,
-so a reused order is never further than ``STILL_IOU`` from the masks it was recovered on.
-The anchor holds the recovered amodal masks themselves, read-only from then on (a stream's
-results carry them too).
+completion (its amodal mask beyond its modal one at the anchor) joined to its new mask.
+
+An instance may also have moved as a whole: its mask overlaps the anchor's moved by one of the
+shifts of its box (``compose.instance_memory.box_shifts``) by ``STILL_IOU``; its completion then
+moves with it. As moving instances meet or part, who touches whom may change, and with it the
+pairs ORNet must judge: a moved anchor serves only while the instances border the same others
+as at the anchor. Once an instance moves otherwise, or instances come or go, ORNet runs again and
+its masks become the anchor, so a reused order is never further than ``STILL_IOU`` from the
+masks it was recovered on (moved by a shift). The anchor holds the recovered amodal masks
+themselves, read-only from then on (a stream's results carry them too).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from interorder_rt.backends.device_arrays import copy_of, count_set
+from interorder_rt.backends.device_arrays import copy_of, count_set, to_host, zeros_like
+from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.instance_memory import box_shifts
 from interorder_rt.ops.order import OrderResult
 
 STILL_IOU = 0.98  # least overlap of every mask with its anchor mask for the anchor's order to hold
@@ -31,29 +38,58 @@ class OrderReuse:
         self._anchor: _Anchor | None = None
         self.reused = 0  # frames served from the anchor so far
 
-    def recall(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray) -> OrderResult | None:
+    def recall(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
+               bordering: np.ndarray) -> OrderResult | None:
         """The anchor's order for ``masks`` (N, H, W) with instance ``ids``, tight ``boxes``
-        (N, 4: x0, y0, x1, y1) and ``areas`` (N,), or None when ORNet must run."""
+        (N, 4: x0, y0, x1, y1), ``areas`` (N,) and ``bordering`` matrix (N, N), or None when
+        ORNet must run."""
         anchor = self._anchor
         if anchor is None or tuple(int(i) for i in ids) != anchor.ids or tuple(masks.shape) != anchor.shape:
             return None
+        shifts = []
         for k in range(masks.shape[0]):
-            x0, y0, x1, y1 = anchor.boxes[k]  # the anchor mask's pixels lie here, so do the common ones
-            common = count_set(masks[k, y0:y1, x0:x1] & anchor.crops[k])
-            changed = int(areas[k]) + int(anchor.areas[k]) - 2 * common  # pixels in one mask only
-            union = (int(areas[k]) + int(anchor.areas[k]) + changed) / 2
-            if changed > (1 - STILL_IOU) * union:  # IoU = (union - changed) / union below STILL_IOU
+            shift = next((shift for shift in box_shifts(tuple(anchor.boxes[k]), tuple(boxes[k]))
+                          if _still(masks[k], int(areas[k]), anchor, k, shift)), None)
+            if shift is None:
                 return None
+            shifts.append(shift)
+        if any(shift != (0, 0) for shift in shifts) and not np.array_equal(bordering, anchor.bordering):
+            return None
         self.reused += 1
-        return replace(anchor.result, amodal=anchor.completion() | masks)
+        return replace(anchor.result, amodal=anchor.completion(shifts) | masks)
 
     def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
-             result: OrderResult) -> None:
+             bordering: np.ndarray, result: OrderResult) -> None:
         """Make ``result``, recovered on ``masks``, the anchor: of the masks, their box crops only."""
         boxes = np.array(boxes)
         crops = [copy_of(masks[k, y0:y1, x0:x1]) for k, (x0, y0, x1, y1) in enumerate(boxes)]
         self._anchor = _Anchor(tuple(int(i) for i in ids), tuple(masks.shape), crops, boxes, np.array(areas),
-                               result, _held(result.amodal))
+                               np.array(bordering), result, _held(result.amodal))
+
+
+def _still(mask: Any, area: int, anchor: _Anchor, k: int, shift: tuple[int, int]) -> bool:
+    """Whether ``mask`` (of ``area`` pixels) overlaps anchor mask ``k`` moved by ``shift`` (dx, dy)
+    by at least ``STILL_IOU``."""
+    h, w = anchor.shape[1:]
+    moved, source = _moved_boxes(tuple(anchor.boxes[k]), shift, h, w)
+    common = 0
+    if moved is not None:
+        (x0, y0, x1, y1), (sx0, sy0, sx1, sy1) = moved, source
+        bx0, by0 = anchor.boxes[k][:2]
+        common = count_set(mask[y0:y1, x0:x1] & anchor.crops[k][sy0 - by0 : sy1 - by0, sx0 - bx0 : sx1 - bx0])
+    changed = area + int(anchor.areas[k]) - 2 * common  # pixels in one mask only
+    union = (area + int(anchor.areas[k]) + changed) / 2
+    return changed <= (1 - STILL_IOU) * union  # IoU = (union - changed) / union
+
+
+def _moved_boxes(box: Box, shift: tuple[int, int], height: int, width: int) -> tuple[Box, Box] | tuple[None, None]:
+    """``box`` moved by ``shift`` (dx, dy) and cut to the frame, with the part of ``box`` it came
+    from; (None, None) when nothing of it stays in the frame."""
+    (x0, y0, x1, y1), (dx, dy) = box, shift
+    tx0, ty0, tx1, ty1 = max(x0 + dx, 0), max(y0 + dy, 0), min(x1 + dx, width), min(y1 + dy, height)
+    if tx1 <= tx0 or ty1 <= ty0:
+        return None, None
+    return (tx0, ty0, tx1, ty1), (tx0 - dx, ty0 - dy, tx1 - dx, ty1 - dy)
 
 
 def _held(amodal: Any) -> Any:
@@ -73,15 +109,29 @@ class _Anchor:
     crops: list  # each of those masks within its box
     boxes: np.ndarray  # (N, 4) their tight boxes
     areas: np.ndarray  # (N,) their areas
+    bordering: np.ndarray  # (N, N) which of them touch
     result: OrderResult
     amodal: Any  # (N, H, W) bool: the result's amodal masks, as recovered
     _completion: Any = field(default=None, repr=False)
+    _extents: list | None = field(default=None, repr=False)  # the tight box of each completion
 
-    def completion(self) -> Any:
-        """(N, H, W) bool: each amodal mask beyond its modal one (worked out on the first reuse)."""
+    def completion(self, shifts: Sequence[tuple[int, int]]) -> Any:
+        """(N, H, W) bool: each amodal mask beyond its modal one (worked out on the first reuse),
+        moved by its instance's shift (dx, dy)."""
         if self._completion is None:
-            modal = self.amodal & False  # all-False, NumPy or torch
+            modal = zeros_like(self.amodal)
             for k, (x0, y0, x1, y1) in enumerate(self.boxes):
                 modal[k, y0:y1, x0:x1] = self.crops[k]
             self._completion = self.amodal & ~modal
-        return self._completion
+        if all(shift == (0, 0) for shift in shifts):
+            return self._completion
+        if self._extents is None:  # one read to the host per anchor
+            self._extents = [mask_box(plane) for plane in np.asarray(to_host(self._completion))]
+        moved = zeros_like(self._completion)
+        h, w = self.shape[1:]
+        for k, (extent, shift) in enumerate(zip(self._extents, shifts)):
+            to, source = _moved_boxes(extent, shift, h, w) if extent is not None else (None, None)
+            if to is not None:
+                (x0, y0, x1, y1), (sx0, sy0, sx1, sy1) = to, source
+                moved[k, y0:y1, x0:x1] = self._completion[k, sy0:sy1, sx0:sx1]
+        return moved
