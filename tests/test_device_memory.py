@@ -61,9 +61,10 @@ def _same_memory(device: DeviceBackgroundMemory, host: BackgroundMemory, exact: 
     if exact:
         np.testing.assert_array_equal(device.seen.numpy(), host.seen)
         np.testing.assert_array_equal(device.canvas.numpy(), host.canvas)
-    else:
+    else:  # the frame's edge pixels may land in one canvas only: colours are compared where both saw them
         _assert_close_masks(device.seen, host.seen, "seen")
-        _assert_close_images(device.canvas, host.canvas, "canvas")
+        both = device.seen.numpy() & host.seen
+        _assert_close_images(device.canvas[torch.from_numpy(both)], host.canvas[both], "canvas")
 
 
 def _drive(align: str, frames: list[np.ndarray], covered: list[np.ndarray], holes: list[np.ndarray]) -> tuple:

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.background_memory import (
-    BackgroundMemory, Features, box_to_canvas, cut_samples, frame_homography, orb_features, shot_changed,
+    BackgroundMemory, Features, box_to_canvas, cut_samples, landing_box, orb_features, shot_changed,
 )
 from interorder_rt.compose.boxes import Box
 from interorder_rt.compose.repeat_cache import RepeatCache
@@ -130,16 +130,6 @@ class DeviceBackgroundMemory(BackgroundMemory):
         self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warp_linear(image, to_frame, box), inside)
         self.seen[y0:y1, x0:x1] |= inside
 
-    def _track(self, image: torch.Tensor, background: torch.Tensor) -> bool:
-        """The host's tracking on this frame's features, kept as the next frame's match."""
-        now = self._features(image, background)
-        to_previous = frame_homography(now, self._previous)
-        self._previous = now
-        if to_previous is None:
-            return False
-        self._to_canvas = self._to_canvas @ to_previous
-        return True
-
     def _features(self, image: torch.Tensor, background: torch.Tensor) -> Features:
         """ORB features of the frame's background, found on the host in a grey copy at most
         ``match_side`` pixels on its longer side, in frame pixels (module docstring)."""
@@ -197,22 +187,6 @@ def grey(image: torch.Tensor) -> torch.Tensor:
     OpenCV's 15-bit fixed-point weights, rounded."""
     rgb = image.to(torch.int32)
     return ((rgb[..., 0] * 9798 + rgb[..., 1] * 19235 + rgb[..., 2] * 3735 + (1 << 14)) >> 15).to(torch.uint8)
-
-
-def landing_box(to_canvas: np.ndarray, size: tuple[int, int], canvas_shape: tuple[int, int]) -> Box | None:
-    """The canvas box around a frame of ``size`` mapped by ``to_canvas``, its corners taken a pixel
-    outside the frame and the box widened by 2 canvas pixels, so that no pixel outside it samples
-    the frame and the erosion at its edge reads nothing recorded; the whole canvas when the map
-    sends part of the frame to infinity, None when the frame lands outside the canvas."""
-    h, w = size
-    ch, cw = canvas_shape
-    corners = to_canvas @ np.array([[-1, w, -1, w], [-1, -1, h, h], [1, 1, 1, 1]], np.float64)
-    if not (corners[2] > 0).all():
-        return 0, 0, cw, ch
-    xs, ys = corners[:2] / corners[2]
-    x0, y0 = max(math.floor(xs.min()) - 2, 0), max(math.floor(ys.min()) - 2, 0)
-    x1, y1 = min(math.ceil(xs.max()) + 3, cw), min(math.ceil(ys.max()) + 3, ch)
-    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
 def warp_linear(src: torch.Tensor, to_src: np.ndarray, box: Box) -> torch.Tensor:

@@ -23,6 +23,8 @@ aligned memory disagreeing with the new frame's background) clears the memory.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -57,7 +59,7 @@ class BackgroundMemory:
         self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8
         self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
-        self._previous: tuple[np.ndarray, np.ndarray] | None = None  # what _track matches: gray frame, background
+        self._previous: Features | None = None  # what _track matches: the latest frame's features
         self._synthesis: _Synthesis | None = None
         self._extending = False  # whether recall used the kept synthesis this frame
 
@@ -148,22 +150,33 @@ class BackgroundMemory:
             self.arrays.copy_masked(self.canvas, image, background)
             self.seen |= background
             return
-        size = self.canvas.shape[1], self.canvas.shape[0]
-        warped = cv2.warpPerspective(image, self._to_canvas, size, flags=cv2.INTER_LINEAR)
-        inside = cv2.warpPerspective(background.astype(np.uint8), self._to_canvas, size, flags=cv2.INTER_NEAREST)
-        inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)  # no blend with covered pixels
-        self.arrays.copy_masked(self.canvas, warped, inside)
-        self.seen |= inside
-        self._previous = (cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
+        box = landing_box(self._to_canvas, background.shape, self.seen.shape)
+        if box is not None:  # resampled over the canvas box where the frame lands only
+            x0, y0, x1, y1 = box
+            to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1] @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+            size, flags = (x1 - x0, y1 - y0), cv2.WARP_INVERSE_MAP
+            warped = cv2.warpPerspective(image, to_frame, size, flags=cv2.INTER_LINEAR | flags)
+            inside = cv2.warpPerspective(background.view(np.uint8), to_frame, size, flags=cv2.INTER_NEAREST | flags)
+            inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).view(bool)  # no blend with covered pixels
+            self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warped, inside)
+            self.seen[y0:y1, x0:x1] |= inside
+        if self._previous is None:  # a new shot: this frame is the next one's match
+            self._previous = self._features(image, background)
 
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
-        """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched."""
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        to_previous = frame_homography(orb_features(gray, background), orb_features(*self._previous))
+        """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched. The
+        frame's features are kept as the next frame's match (each frame's are found once)."""
+        now = self._features(image, background)
+        to_previous = frame_homography(now, self._previous)
+        self._previous = now
         if to_previous is None:
             return False
         self._to_canvas = self._to_canvas @ to_previous
         return True
+
+    def _features(self, image: np.ndarray, background: np.ndarray) -> Features:
+        """ORB features of the frame's background (:func:`orb_features`)."""
+        return orb_features(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), background)
 
     def _disagrees(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Whether the remembered background differs from this frame's (a camera cut)."""
@@ -246,6 +259,22 @@ def shot_changed(now: np.ndarray, before: np.ndarray) -> bool:
     weights = np.array([0.299, 0.587, 0.114])
     difference = now.astype(np.float64) @ weights - before.astype(np.float64) @ weights
     return float(np.mean(np.abs(difference))) > CUT_DIFFERENCE
+
+
+def landing_box(to_canvas: np.ndarray, size: tuple[int, int], canvas_shape: tuple[int, int]) -> Box | None:
+    """The canvas box around a frame of ``size`` mapped by ``to_canvas``, its corners taken a pixel
+    outside the frame and the box widened by 2 canvas pixels, so that no pixel outside it samples
+    the frame and the erosion at its edge reads nothing recorded; the whole canvas when the map
+    sends part of the frame to infinity, None when the frame lands outside the canvas."""
+    h, w = size
+    ch, cw = canvas_shape
+    corners = to_canvas @ np.array([[-1, w, -1, w], [-1, -1, h, h], [1, 1, 1, 1]], np.float64)
+    if not (corners[2] > 0).all():
+        return 0, 0, cw, ch
+    xs, ys = corners[:2] / corners[2]
+    x0, y0 = max(math.floor(xs.min()) - 2, 0), max(math.floor(ys.min()) - 2, 0)
+    x1, y1 = min(math.ceil(xs.max()) + 3, cw), min(math.ceil(ys.max()) + 3, ch)
+    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
 def box_to_canvas(to_canvas: np.ndarray, x0: int, y0: int) -> np.ndarray:
