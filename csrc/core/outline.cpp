@@ -1,6 +1,6 @@
 // CPU outline kernel (outline.hpp): the region grown by rows (distances) then columns (sliding
-// counts), the ring's sums by sliding rows then near pixels' columns, then the growth round by
-// round; rows shared by threads.
+// counts), the ring's sums by sliding columns then near pixels' rows, then the growth round by
+// round; bands of rows shared by threads.
 #include "outline.hpp"
 
 #include <algorithm>
@@ -69,41 +69,54 @@ void kinds(const OutlineInput& in, const int32_t* across, uint8_t* kind) {
   }
 }
 
-// Each pixel's sums (kSums per pixel) of the ring pixels of its row within the window's half side.
-void row_sums(const OutlineInput& in, const uint8_t* kind, int32_t* sums) {
-  const int64_t h = in.h, w = in.w, half = window_half(in.reach);
-#pragma omp parallel for schedule(static) num_threads(threads_for(h * w * kSums))
-  for (int64_t y = 0; y < h; ++y) {
-    int32_t running[kSums] = {0, 0, 0, 0, 0, 0, 0}, leaving[kSums];
-    const uint8_t* rgb = in.rgb + y * w * 3;
-    const uint8_t* ring = kind + y * w;
-    for (int64_t x = 0; x < std::min(half, w); ++x) {
-      if (ring[x] == kRing) add_ring_pixel(rgb + 3 * x, running);
-    }
-    for (int64_t x = 0; x < w; ++x) {
-      if (x + half < w && ring[x + half] == kRing) add_ring_pixel(rgb + 3 * (x + half), running);
-      std::copy(running, running + kSums, sums + (y * w + x) * kSums);
-      if (x >= half && ring[x - half] == kRing) {
-        std::fill(leaving, leaving + kSums, 0);
-        add_ring_pixel(rgb + 3 * (x - half), leaving);
-        for (int s = 0; s < kSums; ++s) running[s] -= leaving[s];
-      }
-    }
+// Adds (`sign` 1) or takes away (-1) the ring pixels of row `y` from the per-column sums
+// (kSums per column).
+void slide_row(const OutlineInput& in, const uint8_t* kind, int64_t y, int32_t sign, int32_t* columns) {
+  if (y < 0 || y >= in.h) return;
+  const uint8_t* ring = kind + y * in.w;
+  const uint8_t* rgb = in.rgb + y * in.w * 3;
+  for (int64_t x = 0; x < in.w; ++x) {
+    if (ring[x] != kRing) continue;
+    int32_t pixel[kSums] = {0, 0, 0, 0, 0, 0, 0};
+    add_ring_pixel(rgb + 3 * x, pixel);
+    for (int s = 0; s < kSums; ++s) columns[x * kSums + s] += sign * pixel[s];
   }
 }
 
-// Marks each near pixel foreign to the ring pixels of its window (kWaiting) or not (kNever).
-void test_colours(const OutlineInput& in, const std::vector<int64_t>& near, const int32_t* sums, Stage* stage) {
-  const int64_t h = in.h, w = in.w, half = window_half(in.reach), count = static_cast<int64_t>(near.size());
-#pragma omp parallel for schedule(static) num_threads(threads_for(count * (2 * half + 1) * kSums))
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t i = near[j], y = i / w, x = i % w;
-    int64_t window[kSums] = {0, 0, 0, 0, 0, 0, 0};
-    for (int64_t yy = std::max<int64_t>(y - half, 0); yy <= std::min(y + half, h - 1); ++yy) {
-      const int32_t* row = sums + (yy * w + x) * kSums;
-      for (int s = 0; s < kSums; ++s) window[s] += row[s];
+// Marks each near pixel foreign to the ring pixels of its window (kWaiting) or not (kNever): the
+// ring's sums down each column over the window's rows slide row by row, and each near pixel
+// adds up the columns of its window; a band of rows per thread.
+void test_colours(const OutlineInput& in, const uint8_t* kind, Stage* stage) {
+  const int64_t h = in.h, w = in.w, half = window_half(in.reach);
+  const int threads = threads_for(h * w * 4);
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t parts = threads_in_team(), part = thread_in_team();
+    const int64_t begin = h * part / parts, end = h * (part + 1) / parts;
+    std::vector<int32_t> columns(w * kSums, 0);  // the ring's sums over rows y - half .. y + half
+    for (int64_t y = begin - half; y < begin + half; ++y) slide_row(in, kind, y, 1, columns.data());
+    for (int64_t y = begin; y < end; ++y) {
+      slide_row(in, kind, y + half, 1, columns.data());
+      const uint8_t* row = kind + y * w;
+      int64_t window[kSums], last = -2;  // the window's sums, at column `last`
+      for (int64_t x = 0; x < w; ++x) {
+        if (row[x] != kNear) continue;
+        if (x == last + 1) {  // the next pixel of a run of near ones: the window slides one column
+          for (int s = 0; s < kSums; ++s) {
+            window[s] += (x + half < w ? columns[(x + half) * kSums + s] : 0) -
+                         (x - half - 1 >= 0 ? columns[(x - half - 1) * kSums + s] : 0);
+          }
+        } else {
+          std::fill(window, window + kSums, int64_t{0});
+          for (int64_t xx = std::max<int64_t>(x - half, 0); xx <= std::min(x + half, w - 1); ++xx) {
+            for (int s = 0; s < kSums; ++s) window[s] += columns[xx * kSums + s];
+          }
+        }
+        last = x;
+        stage[y * w + x] = is_foreign(window, in.rgb + 3 * (y * w + x), in.sigmas, in.levels) ? kWaiting : kNever;
+      }
+      slide_row(in, kind, y - half, -1, columns.data());
     }
-    stage[i] = is_foreign(window, in.rgb + 3 * i, in.sigmas, in.levels) ? kWaiting : kNever;
   }
 }
 
@@ -117,20 +130,17 @@ void foreign_outline(const OutlineInput& in, uint8_t* out) {
   std::unique_ptr<uint8_t[]> kind(new uint8_t[n]);
   row_distances(in, distance_cap(in.reach), across.get());
   kinds(in, across.get(), kind.get());
-  std::vector<int64_t> near;
-  bool any_ring = false;
+  bool any_near = false, any_ring = false;
   for (int64_t i = 0; i < n; ++i) {
-    if (kind[i] == kNear) near.push_back(i);
+    any_near |= kind[i] == kNear;
     any_ring |= kind[i] == kRing;
   }
-  if (near.empty() || !any_ring) return;
-  std::unique_ptr<int32_t[]> sums(new int32_t[n * kSums]);
-  row_sums(in, kind.get(), sums.get());
+  if (!any_near || !any_ring) return;
   std::unique_ptr<Stage[]> stage(new Stage[n]);
   for (int64_t i = 0; i < n; ++i) stage[i] = in.region[i] ? 0 : kNever;
-  test_colours(in, near, sums.get(), stage.get());
+  test_colours(in, kind.get(), stage.get());
   std::vector<int64_t> waiting, joined, still;
-  for (const int64_t i : near) {
+  for (int64_t i = 0; i < n; ++i) {
     if (stage[i] == kWaiting) waiting.push_back(i);
   }
   for (int32_t round = 1; round <= in.reach && !waiting.empty(); ++round) {
