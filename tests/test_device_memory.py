@@ -4,13 +4,15 @@ the host stream's images.
 
 Measured tolerances (this machine, OpenCV 5.0): none is needed. The static memory, the instance
 memory and the fill cache are the host code on tensors and bit-identical; the homography memory
-estimates the same homography (the frames are within ``match_side``, so ORB sees the host's grey
-image) and resamples its canvas as ``cv2.warpPerspective`` does, and was measured bit-identical
-too (0 pixels of the canvas differ over the pan below). The warp is asserted to 1 grey level on
-at most 0.1 % of the pixels (``WARP_LEVELS``, ``WARP_SHARE``), the room a CPU whose OpenCV build
-rounds one float32 step of its warp differently would need. A frame over ``MATCH_SIDE`` is matched
-on a grey copy shrunk by 2: its homography puts the frame's corners within ``SHRUNK_FROM_HOST_PX``
-of the host's and ``SHRUNK_FROM_TRUTH_PX`` of the true motion (measured in the constants).
+estimates the same homography (by default it matches the frame at full size: ORB sees the host's
+grey image) and resamples its canvas as ``cv2.warpPerspective`` does, over the box where the
+frame lands (the host does the same with OpenCV on a shifted map): the colours both canvases saw
+were measured bit-identical over the pan below, and a frame's edge pixels may land in one canvas
+only. The warp is asserted to 1 grey level on at most 0.1 % of the pixels (``WARP_LEVELS``,
+``WARP_SHARE``), the room a CPU whose OpenCV build rounds one float32 step of its warp
+differently would need. With ``match_side=MATCH_SIDE`` a frame over it is matched on a grey copy
+shrunk by 2: its homography puts the frame's corners within ``SHRUNK_FROM_HOST_PX`` of the
+host's and ``SHRUNK_FROM_TRUTH_PX`` of the true motion (measured in the constants).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from interorder_rt import Engine
 from interorder_rt.backends import device_engine
 from interorder_rt.backends.device_engine import DevicePath
 from interorder_rt.backends.device_memory import (
-    DeviceBackgroundMemory, DeviceRepeatCache, TensorArrays, erode, grey, warp_linear, warp_nearest,
+    MATCH_SIDE, DeviceBackgroundMemory, DeviceRepeatCache, TensorArrays, erode, grey, warp_linear, warp_nearest,
 )
 from interorder_rt.compose import BackgroundMemory
 from interorder_rt.compose.instance_memory import MAX_MISSING
@@ -117,13 +119,25 @@ def test_homography_memory_on_tensors_matches_the_host():
     assert tuple(device.canvas.shape) == host.canvas.shape == (480, 720, 3)  # bounded: twice the frame
 
 
-def test_homography_matched_on_a_shrunk_grey_copy_follows_the_camera_as_closely(monkeypatch):
+def test_homography_memory_matches_a_frame_over_match_side_at_full_size_by_default():
+    h, w = 480, 720
+    wide = mosaic(h, 1100, 2)
+    host, device = BackgroundMemory("homography"), DeviceBackgroundMemory("homography", CPU)
+    for t in range(4):
+        image = np.ascontiguousarray(wide[:, 12 * t : 12 * t + w])
+        person = box(h, w, 120, 440, 320 - 10 * t, 440 - 10 * t)
+        host.update(image, person)
+        device.update(_t(image), _t(person))
+        np.testing.assert_array_equal(device._to_canvas, host._to_canvas)  # the host's homography, to the bit
+
+
+def test_homography_matched_on_a_shrunk_grey_copy_when_asked_follows_the_camera_as_closely(monkeypatch):
     crossed = []
     to_host = TensorArrays.to_host
     monkeypatch.setattr(TensorArrays, "to_host", staticmethod(lambda *t: crossed.append(t) or to_host(*t)))
     h, w = 480, 720  # over MATCH_SIDE: matched on a copy shrunk by 2
     wide = mosaic(h, 1100, 2)
-    host, device = BackgroundMemory("homography"), DeviceBackgroundMemory("homography", CPU)
+    host, device = BackgroundMemory("homography"), DeviceBackgroundMemory("homography", CPU, match_side=MATCH_SIDE)
     corners = np.array([[0, w, 0, w], [0, 0, h, h], [1, 1, 1, 1]], np.float64)
     for t in range(6):
         image = np.ascontiguousarray(wide[:, 12 * t : 12 * t + w])

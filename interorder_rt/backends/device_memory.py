@@ -7,17 +7,19 @@ is kept) is the host classes' own: they take their array steps from an ``arrays`
 is what cannot be shared: allocating on the device, the homography memory's resampling, and the
 few reads that go to the host.
 
-What crosses to the host is small and bounded whatever the frame size: boxes and pixel counts;
-the samples the cut and stillness tests read (about ``CUT_SAMPLES`` pixels a frame, ``SAMPLES``
-an instance); and, for ``align="homography"``, a grey copy of each frame and its background mask
-no larger than ``match_side`` pixels on the longer side, for OpenCV's ORB features and RANSAC
-(host code) to estimate the homography.
-A frame within ``match_side`` is matched at full size, as the host memory matches it: the same
-homography to the bit. A larger one is matched on a copy shrunk by an integer factor (a block
-average; a block counts as background only where all its pixels are), its keypoints refined to a
-fraction of a pixel there (``cv2.cornerSubPix``: without it the shrinking would cost the
-homography a pixel or two) and scaled back to the frame: not the host's homography to the bit,
-but as close to the true motion (``tests/test_device_memory.py`` measures both).
+What crosses to the host is small: boxes and pixel counts; the samples the cut and stillness
+tests read (about ``CUT_SAMPLES`` pixels a frame, ``SAMPLES`` an instance); and, for
+``align="homography"``, a grey copy of each frame and its background mask, for OpenCV's ORB
+features and RANSAC (host code) to estimate the homography. By default the frame is matched at
+full size, as the host memory matches it: the same homography to the bit. ``match_side`` bounds
+the copy instead: a frame larger than that is matched on a copy shrunk by an integer factor (a
+block average; a block counts as background only where all its pixels are), its keypoints
+refined to a fraction of a pixel there (``cv2.cornerSubPix``: without it the shrinking would
+cost the homography a pixel or two) and scaled back to the frame. On a textured frame that is
+as close to the true motion (``tests/test_device_memory.py`` measures it); on a flat one too few
+features survive: the benchmark's panning scene at 720p gives 50 to 60 of them at half size
+(about 170 at full size), RANSAC then keeps fewer than ``MIN_INLIERS``, and the memory is cut
+in most frames.
 
 The canvas is resampled on the device as ``cv2.warpPerspective`` does it in OpenCV 5 (installed
 here): the map in float32, fused multiply-adds along each row, bilinear weights in float32, round
@@ -43,7 +45,7 @@ from interorder_rt.compose.background_memory import (
 from interorder_rt.compose.boxes import Box
 from interorder_rt.compose.repeat_cache import RepeatCache
 
-MATCH_SIDE = 640  # the longest side of the grey copy the homography is estimated on (pixels)
+MATCH_SIDE = 640  # a bound for the grey copy a homography is estimated on, when one is asked (pixels)
 SUBPIXEL_WINDOW = (5, 5)  # half-size of cv2.cornerSubPix's window on a shrunk copy (11 x 11 pixels)
 SUBPIXEL_STOP = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 20, 0.01)
 
@@ -95,17 +97,17 @@ class TensorArrays:
 
 class DeviceBackgroundMemory(BackgroundMemory):
     """``compose.BackgroundMemory`` (and its ``InstanceMemory``) with the canvas, the seen mask and
-    the kept fills as tensors on ``device``; ``match_side`` bounds the grey copy a homography is
-    estimated on (module docstring)."""
+    the kept fills as tensors on ``device``; ``match_side`` (None: the frame's size) bounds the
+    grey copy a homography is estimated on (module docstring)."""
 
     arrays = TensorArrays
 
     def __init__(self, align: str = "static", device: torch.device | str = "cpu", *,
-                 match_side: int = MATCH_SIDE) -> None:
-        if match_side < 64:
+                 match_side: int | None = None) -> None:
+        if match_side is not None and match_side < 64:
             raise ValueError(f"match_side must be at least 64 pixels, got {match_side}")
         self.device = torch.device(device)
-        self.match_side = int(match_side)
+        self.match_side = None if match_side is None else int(match_side)
         super().__init__(align)
 
     def _blank(self, shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,10 +133,10 @@ class DeviceBackgroundMemory(BackgroundMemory):
         self.seen[y0:y1, x0:x1] |= inside
 
     def _features(self, image: torch.Tensor, background: torch.Tensor) -> Features:
-        """ORB features of the frame's background, found on the host in a grey copy at most
-        ``match_side`` pixels on its longer side, in frame pixels (module docstring)."""
+        """ORB features of the frame's background, found on the host in a grey copy of the frame,
+        or at most ``match_side`` pixels on its longer side, in frame pixels (module docstring)."""
         h, w = background.shape
-        factor = max(1, math.ceil(max(h, w) / self.match_side))
+        factor = 1 if self.match_side is None else max(1, math.ceil(max(h, w) / self.match_side))
         if factor == 1:
             return orb_features(*self.arrays.to_host(grey(image), background))
         gray = F.avg_pool2d(grey(image)[None, None].float(), factor)[0, 0].round().to(torch.uint8)
