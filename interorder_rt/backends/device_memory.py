@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.background_memory import (
-    BackgroundMemory, Features, box_to_canvas, cut_samples, landing_box, orb_features, shot_changed,
+    BackgroundMemory, Features, box_to_canvas, cut_samples, orb_features, shot_changed,
 )
 from interorder_rt.compose.boxes import Box
 from interorder_rt.compose.repeat_cache import RepeatCache
@@ -115,22 +115,10 @@ class DeviceBackgroundMemory(BackgroundMemory):
         return (torch.zeros((*shape, 3), dtype=torch.uint8, device=self.device),
                 torch.zeros(shape, dtype=torch.bool, device=self.device))
 
-    def _record(self, image: torch.Tensor, background: torch.Tensor) -> None:
-        """The host's recording; with a moving camera the frame is resampled into the canvas on the
-        device, over the box where it lands only (nothing outside it is recorded)."""
-        if self.align == "static":
-            super()._record(image, background)
-            return
-        if self._previous is None:  # a new shot: this frame is the next one's match
-            self._previous = self._features(image, background)
-        box = landing_box(self._to_canvas, tuple(background.shape), tuple(self.seen.shape))
-        if box is None:
-            return
+    def _landed(self, image: torch.Tensor, background: torch.Tensor, box: Box) -> tuple[torch.Tensor, torch.Tensor]:
+        """The host's resampling into the canvas ``box``, on the device."""
         to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1]  # as cv2.warpPerspective inverts it
-        x0, y0, x1, y1 = box
-        inside = erode(warp_nearest(background, to_frame, box))  # no blend with covered pixels
-        self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warp_linear(image, to_frame, box), inside)
-        self.seen[y0:y1, x0:x1] |= inside
+        return warp_linear(image, to_frame, box), erode(warp_nearest(background, to_frame, box))
 
     def _features(self, image: torch.Tensor, background: torch.Tensor) -> Features:
         """ORB features of the frame's background, found on the host in a grey copy of the frame,

@@ -150,18 +150,25 @@ class BackgroundMemory:
             self.arrays.copy_masked(self.canvas, image, background)
             self.seen |= background
             return
-        box = landing_box(self._to_canvas, background.shape, self.seen.shape)
-        if box is not None:  # resampled over the canvas box where the frame lands only
-            x0, y0, x1, y1 = box
-            to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1] @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
-            size, flags = (x1 - x0, y1 - y0), cv2.WARP_INVERSE_MAP
-            warped = cv2.warpPerspective(image, to_frame, size, flags=cv2.INTER_LINEAR | flags)
-            inside = cv2.warpPerspective(background.view(np.uint8), to_frame, size, flags=cv2.INTER_NEAREST | flags)
-            inside = cv2.erode(inside, np.ones((3, 3), np.uint8)).view(bool)  # no blend with covered pixels
-            self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warped, inside)
-            self.seen[y0:y1, x0:x1] |= inside
         if self._previous is None:  # a new shot: this frame is the next one's match
             self._previous = self._features(image, background)
+        box = landing_box(self._to_canvas, tuple(background.shape), tuple(self.seen.shape))
+        if box is None:  # the frame lands outside the canvas
+            return
+        x0, y0, x1, y1 = box
+        warped, inside = self._landed(image, background, box)
+        self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warped, inside)
+        self.seen[y0:y1, x0:x1] |= inside
+
+    def _landed(self, image: np.ndarray, background: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+        """The frame resampled over the canvas ``box`` where it lands: its colours, and where its
+        ``background`` lands clear of the covered pixels (eroded, so that no colour blends them)."""
+        x0, y0, x1, y1 = box
+        to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1] @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+        size, flags = (x1 - x0, y1 - y0), cv2.WARP_INVERSE_MAP
+        warped = cv2.warpPerspective(image, to_frame, size, flags=cv2.INTER_LINEAR | flags)
+        inside = cv2.warpPerspective(background.view(np.uint8), to_frame, size, flags=cv2.INTER_NEAREST | flags)
+        return warped, cv2.erode(inside, np.ones((3, 3), np.uint8)).view(bool)
 
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched. The
