@@ -507,7 +507,7 @@ class Engine:
         removed people as context; the filler copies from no instance (``avoid``) where it can,
         but from the background the stream's memory put back. What the instances not ``seen``
         reveal was not completed and counts as hole; only the ``shown`` hole pixels need a fill
-        (``compose.sight``), but a memory that keeps the fill for later frames gets all of it.
+        (``compose.sight``), but a stream's memory keeps the fill for later frames: it gets all of it.
         ``reach[k]`` holds ``modal[k]``.
         """
         staged = with_revealed(image, plan, completed, layering)
@@ -524,9 +524,8 @@ class Engine:
         needed = within(hole, shown, plan.box)
         if not needed.any():
             return staged
-        keeps = memory is not None and memory.keeps_synthesis  # kept whole: later frames may show any of it
         options = {"avoid": avoid} if self._fill_avoids else {}
-        if self._fill_shows and not keeps:
+        if self._fill_shows and memory is None:  # a memory keeps it whole: later frames may show any of it
             options["shown"] = shown
 
         def fill() -> np.ndarray:
@@ -535,7 +534,7 @@ class Engine:
         key = (hole, *options.values(), staged)  # all made for this frame
         filled = fill() if cache is None else cache.get("background", key, fill, fresh=range(len(key)))
         if memory is not None:
-            memory.remember(filled, hole if keeps else needed)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
         return filled
 
 

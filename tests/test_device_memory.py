@@ -28,7 +28,7 @@ from interorder_rt import Engine
 from interorder_rt.backends import device_engine
 from interorder_rt.backends.device_engine import DevicePath
 from interorder_rt.backends.device_memory import (
-    MATCH_SIDE, DeviceBackgroundMemory, DeviceRepeatCache, TensorArrays, erode, grey, warp_linear, warp_nearest,
+    MATCH_SIDE, DeviceBackgroundMemory, DeviceRepeatCache, TensorArrays, grey, warp_linear, warp_nearest,
 )
 from interorder_rt.compose import BackgroundMemory
 from interorder_rt.compose.instance_memory import MAX_MISSING
@@ -101,7 +101,7 @@ def test_static_memory_on_tensors_is_the_host_memory_bit_for_bit():
     holes = [box(h, w, 10, 50, 12 + 5 * t, 34 + 5 * t) for t in range(8)]
     host, device = _drive("static", frames, covered, holes)
     assert device.cuts == host.cuts == 1
-    assert isinstance(device.canvas, torch.Tensor) and isinstance(device._synthesis.rgb, torch.Tensor)
+    assert isinstance(device.canvas, torch.Tensor) and isinstance(device._synthesis.filled, torch.Tensor)
 
 
 def _pan() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -162,7 +162,7 @@ def test_the_device_warps_are_opencvs():
     image = rng.integers(0, 256, (120, 170, 3), dtype=np.uint8)
     mask = rng.random((120, 170)) > 0.3
     np.testing.assert_array_equal(grey(_t(image)).numpy(), cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-    np.testing.assert_array_equal(erode(_t(mask)).numpy(),
+    np.testing.assert_array_equal(TensorArrays.eroded(_t(mask)).numpy(),
                                   cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
     for _ in range(6):
         to_src = np.array([[1 + rng.normal(0, 0.05), rng.normal(0, 0.05), rng.normal(-40, 10)],

@@ -237,6 +237,49 @@ def test_homography_memory_follows_a_panning_camera():
     assert err < 4  # aligned within a fraction of a pixel
 
 
+def _panned(t: int, wide: np.ndarray, *spans: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Frame ``t`` of a camera panning 6 px a frame over ``wide``, and masks of things standing
+    still in the scene over the column ``spans`` (scene x), rows 60 to 220."""
+    frame = np.ascontiguousarray(wide[:, 6 * t : 6 * t + 360])
+    return frame, [box(240, 360, 60, 220, x0 - 6 * t, x1 - 6 * t) for x0, x1 in spans]
+
+
+def test_a_panning_cameras_kept_synthesis_comes_back_where_the_hole_went():
+    wide, synthesis = mosaic(240, 600, 2), mosaic(240, 360, 4)
+    memory = BackgroundMemory("homography")
+    frame, (person, beside) = _panned(0, wide, (200, 260), (260, 300))  # someone stands beside the person
+    memory.update(frame, person | beside)
+    out, rest = memory.recall(frame, person)
+    np.testing.assert_array_equal(rest, person)  # never seen
+    filled = frame.copy()
+    filled[person] = synthesis[person]
+    memory.remember(filled, person)
+    for t in range(1, 5):
+        frame, (person, beside) = _panned(t, wide, (200, 260), (260, 300))
+        memory.update(frame, person | beside)
+        out, rest = memory.recall(frame, person)
+        assert memory.cuts == 0 and not rest.any(), f"frame {t}: {rest.sum()} pixels left"  # the seam beside too
+        kept = np.roll(synthesis, -6 * t, axis=1)  # where the synthesis lies in this frame
+        assert np.abs(out[person].astype(int) - kept[person]).mean() < 4  # aligned within a fraction of a pixel
+
+
+def test_engine_stream_synthesises_a_panning_cameras_hole_once():
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS
+
+    wide = mosaic(240, 600, 2)
+    engine, Counted = _counting_engine()
+    frames = []
+    for t in range(5):
+        frame, (mask,) = _panned(t, wide, (200, 260))
+        frame[mask] = (255, 0, 255)
+        frames.append({"image": frame, "masks": mask[None], "target": 0, "keypoints": _STAND_IN_KEYPOINTS})
+    results = list(engine.stream(frames, memory="homography"))
+    assert Counted.fills == 1
+    first, last = results[0].image, results[4].image
+    hole = frames[4]["masks"][0]
+    assert np.abs(last[hole].astype(int) - np.roll(first, -24, axis=1)[hole]).mean() < 4  # the same fill, moved
+
+
 def test_engine_stream_memory_restores_freed_pixels_of_a_static_shot():
     from interorder_rt.engine import Engine
     from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
@@ -321,7 +364,9 @@ def test_a_kept_fill_holds_while_the_hole_only_shrinks_behind_someone_in_front()
     assert not rest.any() and (out[person & ~front] == 77).all()
 
 
-def test_engine_stream_synthesises_a_never_seen_hole_once():
+def _counting_engine() -> tuple:
+    """An Engine that removes its frames' one instance and puts nobody back, and the class of its
+    exemplar completion, which counts the background fills (``fills``)."""
     from interorder_rt.engine import Engine
     from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS, _Nobody
 
@@ -332,10 +377,17 @@ def test_engine_stream_synthesises_a_never_seen_hole_once():
             Counted.fills += 1
             return super().fill_background(image, hole, avoid=avoid)
 
-    truth, mask = textured(64, 96, 6), box(64, 96, 10, 60, 30, 50)
     engine = Engine(order=_single_order(), pose=_Nobody(), completion=Counted(background="exemplar",
                                                                               instance="exemplar"))
     engine.set_source(np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), bool), _STAND_IN_KEYPOINTS)
+    return engine, Counted
+
+
+def test_engine_stream_synthesises_a_never_seen_hole_once():
+    from interorder_rt.eval.removal import _STAND_IN_KEYPOINTS
+
+    truth, mask = textured(64, 96, 6), box(64, 96, 10, 60, 30, 50)
+    engine, Counted = _counting_engine()
     rng = np.random.default_rng(0)
     frames = []
     for _ in range(3):  # fresh sensor noise each frame: nothing repeats byte for byte

@@ -284,7 +284,7 @@ class DevicePath:
                          stream: StreamState | None = None) -> torch.Tensor:
         """``Engine._fill_background`` on the device: the revealed instance content in place, then
         (in a stream with a memory) what earlier frames showed of the freed background, then the
-        filler's synthesis of the rest (all of it where the memory keeps it for later frames, else
+        filler's synthesis of the rest (all of it where a memory keeps it for later frames, else
         what is in sight: ``shown``), copying from no person but from the background put back."""
         revealed = [Layer(completed[k], plan.revealed[k]) for k in (int(i) for i in layering) if k in seen]
         staged = paint(image, revealed)[0] if revealed else image
@@ -302,12 +302,11 @@ class DevicePath:
         if plan.box is None or not bool(needed.any()):
             return staged
         avoid = avoid if self.engine._fill_avoids else None
-        keeps = memory is not None and memory.keeps_synthesis  # kept whole: later frames may show any of it
-        sight = None if keeps else shown
+        sight = shown if memory is None else None  # a memory keeps it whole: later frames may show any of it
         filled = _cached(stream, "background", (staged, hole, avoid, sight),
                          lambda: self._fill(staged, hole, avoid, sight))
         if memory is not None:
-            memory.remember(filled, hole if keeps else needed)  # a later frame freeing these pixels recalls this fill
+            memory.remember(filled, hole)  # a later frame freeing these pixels recalls this fill
         return filled
 
     def _fill(self, staged: torch.Tensor, hole: torch.Tensor, avoid: torch.Tensor | None,

@@ -39,9 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from interorder_rt.backends.device_masks import tensor_box
-from interorder_rt.compose.background_memory import (
-    BackgroundMemory, Features, box_to_canvas, cut_samples, orb_features, shot_changed,
-)
+from interorder_rt.compose.background_memory import BackgroundMemory, Features, cut_samples, orb_features, shot_changed
 from interorder_rt.compose.boxes import Box
 from interorder_rt.compose.repeat_cache import RepeatCache
 
@@ -71,6 +69,11 @@ class TensorArrays:
     def grown(mask: torch.Tensor, radius: int) -> torch.Tensor:
         """``mask`` grown by ``radius`` pixels (a square)."""
         return F.max_pool2d(mask[None, None].float(), 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
+
+    @staticmethod
+    def eroded(mask: torch.Tensor) -> torch.Tensor:
+        """``cv2.erode`` of an (H, W) bool mask by a 3 x 3 square (outside the mask counts as set)."""
+        return F.max_pool2d((~mask)[None, None].float(), 3, stride=1, padding=1)[0, 0] == 0
 
     @staticmethod
     def counts(*masks: torch.Tensor) -> list[int]:
@@ -115,10 +118,9 @@ class DeviceBackgroundMemory(BackgroundMemory):
         return (torch.zeros((*shape, 3), dtype=torch.uint8, device=self.device),
                 torch.zeros(shape, dtype=torch.bool, device=self.device))
 
-    def _landed(self, image: torch.Tensor, background: torch.Tensor, box: Box) -> tuple[torch.Tensor, torch.Tensor]:
-        """The host's resampling into the canvas ``box``, on the device."""
-        to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1]  # as cv2.warpPerspective inverts it
-        return warp_linear(image, to_frame, box), erode(warp_nearest(background, to_frame, box))
+    def _warped(self, src: torch.Tensor, to_src: np.ndarray, box: Box, nearest: bool = False) -> torch.Tensor:
+        """The host's resampling over a destination box, on the device."""
+        return warp_nearest(src, to_src, box) if nearest else warp_linear(src, to_src, box)
 
     def _features(self, image: torch.Tensor, background: torch.Tensor) -> Features:
         """ORB features of the frame's background, found on the host in a grey copy of the frame,
@@ -144,14 +146,6 @@ class DeviceBackgroundMemory(BackgroundMemory):
         now, before, known = self.arrays.to_host(image[ys, xs], self.canvas[cy, cx], known)
         ok = inside & known  # in the canvas, background now and seen before
         return shot_changed(now[ok], before[ok])
-
-    def _view(self, x0: int, y0: int, x1: int, y1: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The host's view of the memory over a frame box, resampled on the device with a moving camera."""
-        if self.align == "static":
-            return super()._view(x0, y0, x1, y1)
-        to_canvas = box_to_canvas(self._to_canvas, x0, y0)
-        box = (0, 0, x1 - x0, y1 - y0)
-        return warp_linear(self.canvas, to_canvas, box), erode(warp_nearest(self.seen, to_canvas, box))
 
 
 class DeviceRepeatCache(RepeatCache):
@@ -196,11 +190,6 @@ def warp_nearest(src: torch.Tensor, to_src: np.ndarray, box: Box) -> torch.Tenso
     (H, W) tensor, over the destination ``box``."""
     sx, sy = _source_points(to_src, box, src.shape, src.device)
     return _pixels(src, sy.round().long(), sx.round().long())
-
-
-def erode(mask: torch.Tensor) -> torch.Tensor:
-    """``cv2.erode`` of an (H, W) bool mask by a 3 x 3 square (outside the mask counts as set)."""
-    return F.max_pool2d((~mask)[None, None].float(), 3, stride=1, padding=1)[0, 0] == 0
 
 
 def _source_points(to_src: np.ndarray, box: Box, shape: torch.Size,

@@ -2,23 +2,25 @@
 
 A stream keeps one :class:`BackgroundMemory`. Each frame, the pixels no instance covers are
 written into it; when a person is removed, the freed pixels an earlier frame showed come back
-from the memory, and only the never-seen rest is synthesised. With a still camera that synthesis
-is kept too (:meth:`BackgroundMemory.remember`): it comes back instead of a new synthesis, and a
-later fill synthesises only the never-seen pixels it lacks (someone in front moved off them),
-with the kept synthesis as their context. So a person standing or swaying in place costs about
-one fill, not one a frame, and the fill does not flicker. Once more than ``1 - REUSE_SHARE`` of
-it has been seen (the person walks on), its pixels within ``REFRESH_BAND`` of what was seen are
-synthesised anew with the context seen since, and the rest stays (``compose.instance_memory.KeptFill``,
-whose rules an instance's kept completion follows too). The memory is a few canvases of fixed
-size (bounded memory whatever the stream's length). With a still camera it also keeps what each
-instance showed and had completed (``instances``, ``compose.InstanceMemory``).
+from the memory, and only the never-seen rest is synthesised. That synthesis is kept too
+(:meth:`BackgroundMemory.remember`), in the canvas beside what was seen: it comes back instead of
+a new synthesis, and a later fill synthesises only the never-seen pixels it lacks (someone in
+front moved off them), with the kept synthesis as their context. So a person standing or
+swaying in place costs about one fill, not one a frame, and the fill does not flicker, whether
+the camera stands still or pans. Once more than ``1 - REUSE_SHARE`` of it has been seen (the
+person walks on), its pixels within ``REFRESH_BAND`` of what was seen are synthesised anew with
+the context seen since, and the rest stays (``compose.instance_memory.KeptFill``, whose rules an
+instance's kept completion follows too). The memory is a few canvases of fixed size (bounded
+memory whatever the stream's length). It also keeps what each instance showed and had completed
+(``instances``, ``compose.InstanceMemory``, which follows an instance that moves as a whole).
 
 ``align="static"`` (default) assumes a still camera: the canvas is the frame, and what comes
 back is exactly what was seen. ``align="homography"`` follows a moving camera: ORB features
 outside the instances, matched frame to frame, give a homography by RANSAC; the canvas lives in
-the first frame's coordinates (padded by half a frame each side) and every frame is resampled
-into it once and out of it once, so no error accumulates. A camera cut (too few matches, or the
-aligned memory disagreeing with the new frame's background) clears the memory.
+the first frame's coordinates (padded by half a frame each side) and every frame, like each kept
+synthesis, is resampled into it once and out of it once, so no error accumulates. Either way a
+pixel is taken only where its resampling reads nothing but background. A camera cut (too few
+matches, or the aligned memory disagreeing with the new frame's background) clears the memory.
 """
 
 from __future__ import annotations
@@ -51,16 +53,17 @@ class BackgroundMemory:
             raise ValueError(f"align must be one of {ALIGNS}, got {align!r}")
         self.align = align
         self.cuts = 0  # camera cuts detected so far
-        self.instances = InstanceMemory(self.arrays) if align == "static" else None
+        self.instances = InstanceMemory(self.arrays)
         self.reset()
 
     def reset(self) -> None:
         """Forget everything (a new shot)."""
-        self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8
+        self.canvas: np.ndarray | None = None  # (Hc, Wc, 3) uint8: the colours seen, then those synthesised
         self.seen: np.ndarray | None = None  # (Hc, Wc) bool
         self._to_canvas = np.eye(3)  # frame -> canvas homography of the latest frame
         self._previous: Features | None = None  # what _track matches: the latest frame's features
-        self._synthesis: _Synthesis | None = None
+        self._background: np.ndarray | None = None  # the latest frame's uncovered pixels, (H, W) bool
+        self._synthesis: KeptFill | None = None  # the canvas pixels synthesised while never seen
         self._extending = False  # whether recall used the kept synthesis this frame
 
     def update(self, image: np.ndarray, covered: np.ndarray) -> None:
@@ -75,52 +78,56 @@ class BackgroundMemory:
         if self._disagrees(image, background):
             self._cut(image.shape[:2])
         self._record(image, background)
+        self._background = background
 
     def recall(self, image: np.ndarray, hole: np.ndarray, *, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(``image`` with the remembered part of ``hole`` filled, the part left to synthesise);
         ``in_place`` writes into ``image`` itself instead of a copy. The remembered part is what
-        an earlier frame showed, then what the kept synthesis filled (:meth:`remember`)."""
+        an earlier frame showed, and what the kept synthesis filled (:meth:`remember`)."""
         arrays = self.arrays
         if self.canvas is None or not hole.any():
             return image, hole
-        x0, y0, x1, y1 = arrays.box(hole)
-        view, known = self._view(x0, y0, x1, y1)
-        fill = hole[y0:y1, x0:x1] & known
-        rest = arrays.copy(hole)
-        rest[y0:y1, x0:x1] &= ~fill
         synthesis = self._synthesis
         if synthesis is not None and not synthesis.serves(self.seen):
             synthesis.refresh(self.seen)
         self._extending = synthesis is not None
+        x0, y0, x1, y1 = arrays.box(hole)
+        view, known = self._view(x0, y0, x1, y1)
+        fill = hole[y0:y1, x0:x1] & known
         if synthesis is None and not fill.any():
             return image, hole
+        rest = arrays.copy(hole)
+        rest[y0:y1, x0:x1] &= ~fill
         out = image if in_place else arrays.copy(image)
         arrays.copy_masked(out[y0:y1, x0:x1], view, fill)
-        if synthesis is not None:
-            sx0, sy0, sx1, sy1 = synthesis.box
-            kept = rest[sy0:sy1, sx0:sx1] & synthesis.filled[sy0:sy1, sx0:sx1]
-            arrays.copy_masked(out[sy0:sy1, sx0:sx1], synthesis.rgb[sy0:sy1, sx0:sx1], kept)
-            rest[sy0:sy1, sx0:sx1] &= ~kept
         return out, rest
 
-    @property
-    def keeps_synthesis(self) -> bool:
-        """Whether :meth:`remember` keeps a synthesis for later frames (a still camera only)."""
-        return self.align == "static"
-
     def remember(self, image: np.ndarray, filled: np.ndarray) -> None:
-        """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left),
-        for :meth:`recall` to return (a still camera only): it extends the kept synthesis that
-        :meth:`recall` used this frame, or replaces it."""
-        box = self.arrays.box(filled) if self.keeps_synthesis else None
-        if box is None:
+        """Keep ``image``'s synthesis of the never-seen hole ``filled`` (what :meth:`recall` left)
+        for :meth:`recall` to return: it extends the kept synthesis that :meth:`recall` used this
+        frame, or replaces it. With a moving camera it is kept where it lands in the canvas, with
+        the background beside it where the canvas has not seen that (it fills the seam)."""
+        box = self.arrays.box(filled)
+        if box is None or self.canvas is None:
             self._synthesis = None
             return
         if self._synthesis is None:
-            self._synthesis = _Synthesis(*self._blank(filled.shape), self.arrays)
+            self._synthesis = KeptFill(self.arrays.mask_like(self.canvas), self.arrays)
         elif not self._extending:
             self._synthesis.clear()
-        self._synthesis.keep(image, filled, box)
+        x0, y0, x1, y1 = box
+        if self.align == "static":
+            colours, kept = image[y0:y1, x0:x1], filled[y0:y1, x0:x1]
+        else:
+            shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+            box = landing_box(self._to_canvas @ shift, (y1 - y0, x1 - x0), tuple(self.seen.shape))
+            if box is None:  # the hole lands outside the canvas
+                return
+            x0, y0, x1, y1 = box
+            colours, kept = self._sampled(image, [filled | self._background], self._to_frame(), box)
+        kept = kept & ~self.seen[y0:y1, x0:x1]
+        self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], colours, kept)
+        self._synthesis.add(box, kept)
 
     def _canvas_shape(self, size: tuple[int, int]) -> tuple[int, int]:
         h, w = size
@@ -132,7 +139,7 @@ class BackgroundMemory:
         self._to_canvas = np.eye(3) if self.align == "static" else np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
         self._previous = None
         self._synthesis = None
-        self._extending = False  # whether recall used the kept synthesis this frame
+        self._extending = False
 
     def _blank(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """An empty (Hc, Wc, 3) canvas and its (Hc, Wc) seen mask."""
@@ -141,8 +148,7 @@ class BackgroundMemory:
     def _cut(self, size: tuple[int, int]) -> None:
         self.cuts += 1
         self._start(size)
-        if self.instances is not None:
-            self.instances.reset()
+        self.instances.reset()
 
     def _record(self, image: np.ndarray, background: np.ndarray) -> None:
         """Write the ``background`` pixels of ``image`` into the canvas (resampled into it once)."""
@@ -161,14 +167,41 @@ class BackgroundMemory:
         self.seen[y0:y1, x0:x1] |= inside
 
     def _landed(self, image: np.ndarray, background: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-        """The frame resampled over the canvas ``box`` where it lands: its colours, and where its
-        ``background`` lands clear of the covered pixels (eroded, so that no colour blends them)."""
+        """The frame resampled over the canvas ``box`` where it lands: its colours, and where they
+        read its ``background`` pixels only (the nearest pixel's ``background`` eroded: no other
+        colour blends in)."""
+        to_frame = self._to_frame()
+        landed = self._warped(background, to_frame, box, nearest=True)
+        return self._warped(image, to_frame, box), self.arrays.eroded(landed)
+
+    def _sampled(self, src: np.ndarray, valid: list[np.ndarray], to_src: np.ndarray,
+                 box: Box) -> tuple[np.ndarray, np.ndarray]:
+        """``src`` resampled over the destination ``box`` where its nearest pixel is ``valid`` (in
+        any of the planes): bilinear where that reads valid pixels only, the nearest pixel's colour
+        at the rim, where it would read others; and where it was taken."""
+        taken = None
+        for plane in valid:
+            landed = self._warped(plane, to_src, box, nearest=True)
+            taken = landed if taken is None else taken | landed
+        colours = self._warped(src, to_src, box)
+        rim = taken & ~self.arrays.eroded(taken)
+        self.arrays.copy_masked(colours, self._warped(src, to_src, box, nearest=True), rim)
+        return colours, taken
+
+    def _to_frame(self) -> np.ndarray:
+        """The canvas -> frame homography of the latest frame (inverted as ``cv2.warpPerspective`` does)."""
+        return cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1]
+
+    def _warped(self, src: np.ndarray, to_src: np.ndarray, box: Box, nearest: bool = False) -> np.ndarray:
+        """``src`` (an (H, W, 3) image, or an (H, W) mask, read with ``nearest``) resampled over
+        the destination ``box``, each pixel read at ``to_src`` of it (0 outside ``src``)."""
         x0, y0, x1, y1 = box
-        to_frame = cv2.invert(self._to_canvas, flags=cv2.DECOMP_LU)[1] @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
-        size, flags = (x1 - x0, y1 - y0), cv2.WARP_INVERSE_MAP
-        warped = cv2.warpPerspective(image, to_frame, size, flags=cv2.INTER_LINEAR | flags)
-        inside = cv2.warpPerspective(background.view(np.uint8), to_frame, size, flags=cv2.INTER_NEAREST | flags)
-        return warped, cv2.erode(inside, np.ones((3, 3), np.uint8)).view(bool)
+        to_box = to_src @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+        size = (x1 - x0, y1 - y0)
+        flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+        if src.dtype == bool:
+            return cv2.warpPerspective(src.view(np.uint8), to_box, size, flags=flags).view(bool)
+        return cv2.warpPerspective(src, to_box, size, flags=flags)
 
     def _track(self, image: np.ndarray, background: np.ndarray) -> bool:
         """Moves ``_to_canvas`` to the new frame; False when the frames cannot be matched. The
@@ -193,31 +226,15 @@ class BackgroundMemory:
         return shot_changed(image[ys[ok], xs[ok]], self.canvas[cy[ok], cx[ok]])
 
     def _view(self, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
-        """The memory over the frame box ``[x0, x1) x [y0, y1)``: colours and what is known."""
+        """The memory over the frame box ``[x0, x1) x [y0, y1)``: colours, and where they are known
+        (seen, or kept synthesis; with a moving camera, where the nearest canvas pixel is:
+        :meth:`_sampled`)."""
+        synthesis = self._synthesis
         if self.align == "static":
-            return self.canvas[y0:y1, x0:x1], self.seen[y0:y1, x0:x1]
-        to_canvas = box_to_canvas(self._to_canvas, x0, y0)
-        size = (x1 - x0, y1 - y0)
-        flags = cv2.WARP_INVERSE_MAP
-        view = cv2.warpPerspective(self.canvas, to_canvas, size, flags=cv2.INTER_LINEAR | flags)
-        seen = self.seen.astype(np.uint8)
-        known = cv2.warpPerspective(seen, to_canvas, size, flags=cv2.INTER_NEAREST | flags)
-        return view, cv2.erode(known, np.ones((3, 3), np.uint8)).astype(bool)
-
-
-class _Synthesis(KeptFill):
-    """A still camera's kept synthesis of never-seen background: frame-sized colours ``rgb`` over
-    the kept pixels."""
-
-    def __init__(self, rgb: np.ndarray, filled: np.ndarray, arrays: type) -> None:
-        super().__init__(filled, arrays)
-        self.rgb = rgb
-
-    def keep(self, image: np.ndarray, filled: np.ndarray, box: Box) -> None:
-        """Keep ``image``'s colours over ``filled``, which lies within ``box``."""
-        x0, y0, x1, y1 = box
-        self.arrays.copy_masked(self.rgb[y0:y1, x0:x1], image[y0:y1, x0:x1], filled[y0:y1, x0:x1])
-        self.add(box, filled[y0:y1, x0:x1])
+            known = self.seen[y0:y1, x0:x1]
+            return self.canvas[y0:y1, x0:x1], known if synthesis is None else known | synthesis.filled[y0:y1, x0:x1]
+        planes = [self.seen] if synthesis is None else [self.seen, synthesis.filled]
+        return self._sampled(self.canvas, planes, box_to_canvas(self._to_canvas, x0, y0), (0, 0, x1 - x0, y1 - y0))
 
 
 def orb_features(gray: np.ndarray, mask: np.ndarray) -> Features:

@@ -15,8 +15,9 @@ An instance that moves as a whole (a car driving, a person walking across) is fo
 memory moves with it, by the shift of its box's edges or centre that lays its visible pixels on
 what was seen (``STILL_SHARE``) with the same colours (``STILL_DIFFERENCE``); being hidden more or
 less by someone passing in front does not count. One that moves otherwise, or changes, starts
-afresh; an id unseen for ``MAX_MISSING`` frames is forgotten. It assumes a still camera
-(``BackgroundMemory("static")`` owns one).
+afresh; an id unseen for ``MAX_MISSING`` frames is forgotten. A panning camera moves every
+instance as a whole too (followed while its shift in whole pixels passes the colour test); a
+stream's ``BackgroundMemory`` owns one, whatever its alignment.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ class HostArrays:
     def grown(mask: np.ndarray, radius: int) -> np.ndarray:
         """``mask`` grown by ``radius`` pixels (a square)."""
         return cv2.dilate(mask.view(np.uint8), np.ones((2 * radius + 1,) * 2, np.uint8)).view(bool)
+
+    @staticmethod
+    def eroded(mask: np.ndarray) -> np.ndarray:
+        """``mask`` shrunk by a pixel (a 3 x 3 square; outside the mask counts as set)."""
+        return cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
 
     @staticmethod
     def counts(*masks: np.ndarray) -> list[int]:
