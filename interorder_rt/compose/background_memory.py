@@ -124,7 +124,7 @@ class BackgroundMemory:
             if box is None:  # the hole lands outside the canvas
                 return
             x0, y0, x1, y1 = box
-            colours, kept = self._sampled(image, [filled | self._background], self._to_frame(), box)
+            colours, kept = self._sampled(image, [filled, self._background], self._to_frame(), box)
         kept = kept & ~self.seen[y0:y1, x0:x1]
         self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], colours, kept)
         self._synthesis.add(box, kept)
@@ -162,17 +162,10 @@ class BackgroundMemory:
         if box is None:  # the frame lands outside the canvas
             return
         x0, y0, x1, y1 = box
-        warped, inside = self._landed(image, background, box)
-        self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], warped, inside)
-        self.seen[y0:y1, x0:x1] |= inside
-
-    def _landed(self, image: np.ndarray, background: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-        """The frame resampled over the canvas ``box`` where it lands: its colours, and where they
-        read its ``background`` pixels only (the nearest pixel's ``background`` eroded: no other
-        colour blends in)."""
         to_frame = self._to_frame()
-        landed = self._warped(background, to_frame, box, nearest=True)
-        return self._warped(image, to_frame, box), self.arrays.eroded(landed)
+        inside = self.arrays.eroded(self._warped(background, to_frame, box, nearest=True))  # no colour blends in another
+        self.arrays.copy_masked(self.canvas[y0:y1, x0:x1], self._warped(image, to_frame, box), inside)
+        self.seen[y0:y1, x0:x1] |= inside
 
     def _sampled(self, src: np.ndarray, valid: list[np.ndarray], to_src: np.ndarray,
                  box: Box) -> tuple[np.ndarray, np.ndarray]:
