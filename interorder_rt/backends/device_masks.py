@@ -141,34 +141,14 @@ def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[i
     return DevicePlan(hole, revealed, background, box)
 
 
-def joint_windows(masks: torch.Tensor, keypoints: np.ndarray,
-                  margin: int = JOINT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
-    """The (2 margin + 1)² pixels of every mask around each in-frame keypoint, on the host:
-    (N, P, k, k) bool values and (P, k, k) bool in-frame flags. All ``joint_occluders`` reads."""
-    n, h, w = masks.shape
-    points = np.asarray(keypoints, dtype=np.float64).reshape(-1, 2)
-    points = np.floor(points[~np.isnan(points).any(axis=1)]).astype(np.int64)
-    points = points[(points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)]
-    dy, dx = np.mgrid[-margin : margin + 1, -margin : margin + 1]
-    ys, xs = points[:, 1, None, None] + dy, points[:, 0, None, None] + dx  # (P, k, k)
-    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-    index = torch.from_numpy((np.clip(ys, 0, h - 1) * w + np.clip(xs, 0, w - 1)).reshape(-1)).to(masks.device)
-    values = masks.reshape(n, h * w)[:, index].cpu().numpy().reshape(n, *ys.shape)
-    return values, inside
-
-
 def joint_occluders(masks: torch.Tensor, person: int, keypoints: np.ndarray, margin: int = JOINT_MARGIN) -> np.ndarray:
-    """``compose.joints.joint_occluders`` from the windows around the joints only: OpenCV's
-    dilation reads pixels outside the frame as unset, its erosion as set."""
-    values, inside = joint_windows(masks, keypoints, margin)
-    hidden = np.zeros(masks.shape[0], dtype=bool)
-    if not inside.shape[0]:
-        return hidden
-    far = ~(values[person] & inside).any(axis=(1, 2))  # not within margin of the person's own mask
-    well_inside = (values | ~inside[None]).all(axis=(2, 3))  # (N, P): the joint's window lies in mask k
-    hidden[:] = (well_inside & far[None]).any(axis=1)
-    hidden[person] = False
-    return hidden
+    """``compose.joints.joint_occluders`` on tensor masks: the windows around the joints are
+    gathered on the device and decided on the host."""
+    n, h, w = masks.shape
+    ys, xs, inside = joints.joint_windows(h, w, keypoints, margin)
+    index = torch.from_numpy((ys * w + xs).reshape(-1)).to(masks.device)
+    values = masks.reshape(n, h * w)[:, index].cpu().numpy().reshape(n, *ys.shape)
+    return joints.occluders_in_windows(values, inside, person)
 
 
 def with_joint_evidence(result: OrderResult, masks: torch.Tensor, targets: Sequence[int],

@@ -28,6 +28,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from interorder_rt.backends.device_arrays import zeros_like
 from interorder_rt.compose.boxes import Box, mask_box, mask_box_in, union_box
 from interorder_rt.compose.painter import copy_masked
 
@@ -98,7 +99,7 @@ class HostArrays:
     box = staticmethod(mask_box)
     copy = staticmethod(np.ndarray.copy)
     copy_masked = staticmethod(copy_masked)
-    zeros_like = staticmethod(np.zeros_like)
+    zeros_like = staticmethod(zeros_like)
 
     @staticmethod
     def mask_like(image: np.ndarray) -> np.ndarray:

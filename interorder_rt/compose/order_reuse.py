@@ -56,7 +56,7 @@ class OrderReuse:
         if any(shift != (0, 0) for shift in shifts) and not np.array_equal(bordering, anchor.bordering):
             return None
         self.reused += 1
-        return replace(anchor.result, amodal=anchor.completion(shifts) | masks)
+        return replace(anchor.result, amodal=anchor.joined(shifts, masks, boxes))
 
     def keep(self, masks: np.ndarray, ids: Sequence[int], boxes: np.ndarray, areas: np.ndarray,
              bordering: np.ndarray, result: OrderResult) -> None:
@@ -115,23 +115,29 @@ class _Anchor:
     _completion: Any = field(default=None, repr=False)
     _extents: list | None = field(default=None, repr=False)  # the tight box of each completion
 
-    def completion(self, shifts: Sequence[tuple[int, int]]) -> Any:
-        """(N, H, W) bool: each amodal mask beyond its modal one (worked out on the first reuse),
-        moved by its instance's shift (dx, dy)."""
+    def joined(self, shifts: Sequence[tuple[int, int]], masks: Any, boxes: np.ndarray) -> Any:
+        """(N, H, W) bool: each amodal mask beyond its modal one at the anchor, moved by its
+        instance's shift (dx, dy), joined to its mask of now (``masks``, held by ``boxes``):
+        written within those boxes only (on zeros), not a frame-sized join."""
+        completion, extents = self._completion_and_extents()
+        out = zeros_like(completion)
+        h, w = self.shape[1:]
+        for k, (extent, shift, box) in enumerate(zip(extents, shifts, boxes)):
+            to, source = _moved_boxes(extent, shift, h, w) if extent is not None else (None, None)
+            if to is not None:
+                (x0, y0, x1, y1), (sx0, sy0, sx1, sy1) = to, source
+                out[k, y0:y1, x0:x1] = completion[k, sy0:sy1, sx0:sx1]
+            x0, y0, x1, y1 = (int(v) for v in box)
+            out[k, y0:y1, x0:x1] |= masks[k, y0:y1, x0:x1]
+        return out
+
+    def _completion_and_extents(self) -> tuple[Any, list[Box | None]]:
+        """Each amodal mask beyond its modal one, with its tight box: worked out on the first reuse
+        (one read to the host per anchor)."""
         if self._completion is None:
             modal = zeros_like(self.amodal)
             for k, (x0, y0, x1, y1) in enumerate(self.boxes):
                 modal[k, y0:y1, x0:x1] = self.crops[k]
             self._completion = self.amodal & ~modal
-        if all(shift == (0, 0) for shift in shifts):
-            return self._completion
-        if self._extents is None:  # one read to the host per anchor
             self._extents = [mask_box(plane) for plane in np.asarray(to_host(self._completion))]
-        moved = zeros_like(self._completion)
-        h, w = self.shape[1:]
-        for k, (extent, shift) in enumerate(zip(self._extents, shifts)):
-            to, source = _moved_boxes(extent, shift, h, w) if extent is not None else (None, None)
-            if to is not None:
-                (x0, y0, x1, y1), (sx0, sy0, sx1, sy1) = to, source
-                moved[k, y0:y1, x0:x1] = self._completion[k, sy0:sy1, sx0:sx1]
-        return moved
+        return self._completion, self._extents
