@@ -12,7 +12,11 @@ over the still scene (2.5 pixels a frame at 720p, sensor noise, ``memory="homogr
 order is reused with every instance moved as a whole), a single ``Engine.run`` (a frame
 with no stream behind it), the same with MNet correcting the revealed instances' classical fill
 (``instance="mnet"``, not the default), and the naive transfer (the same pose stage, pasted on
-top). Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
+top). At 1080p two more rows frame the 720p scene, its people unchanged, in the middle of a 1080p
+frame over its own background (``stream, 720p people``, the same with sensor noise, and
+``run, 720p people``): where the
+cost of the scaled scene follows its people, 2.25 times the pixels, these show what still grows
+with the frame alone. Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
 ``extra_info``; the ratio table at the end of the run compares each row with the naive paste of
 its size.
 
@@ -28,6 +32,7 @@ import itertools
 import time
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
@@ -74,6 +79,22 @@ def scene_at(engine: Engine, size: tuple[int, int]) -> Frame:
     engine.set_source(src.image, keypoints=src.instances[x].keypoints, masks=src.modal, index=x)
     return Frame(image=ref.image, masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints,
                  instance_ids=[inst.instance_id for inst in ref.instances])
+
+
+WIDE, SMALL = (1080, 1920), (720, 1280)
+
+
+def wide_scene_at(engine: Engine) -> Frame:
+    """The 720p benchmark frame in the middle of a 1080p one, over the 720p scene's background
+    continued by reflection (``engine``'s source as in ``scene_at``)."""
+    frame = scene_at(engine, SMALL)
+    top, left = (WIDE[0] - SMALL[0]) // 2, (WIDE[1] - SMALL[1]) // 2
+    bottom, right = WIDE[0] - SMALL[0] - top, WIDE[1] - SMALL[1] - left
+    image = cv2.copyMakeBorder(_pair(SMALL).reference.background, top, bottom, left, right, cv2.BORDER_REFLECT)
+    image[top:top + SMALL[0], left:left + SMALL[1]] = frame.image
+    masks = np.zeros((len(frame.masks), *WIDE), bool)
+    masks[:, top:top + SMALL[0], left:left + SMALL[1]] = frame.masks
+    return replace(frame, image=image, masks=masks, keypoints=frame.keypoints + np.float32([left, top]))
 
 
 def record(benchmark, route: str, size: tuple[int, int], timings: list[dict[str, float]]) -> None:
@@ -192,9 +213,17 @@ def test_engine_stream_panning(benchmark, engine, size):
                  memory="homography")
 
 
-def bench_run(benchmark, engine, size, route: str) -> None:
-    """Time ``engine.run`` of the benchmark frame and record the row ``route``."""
-    frame = scene_at(engine, size)
+def test_engine_stream_720p_people(benchmark, engine):
+    bench_stream(benchmark, engine, WIDE, itertools.repeat(wide_scene_at(engine)), "stream, 720p people")
+
+
+def test_engine_stream_noisy_720p_people(benchmark, engine):
+    bench_stream(benchmark, engine, WIDE, noisy_frames(wide_scene_at(engine)), "stream noisy, 720p people")
+
+
+def bench_run(benchmark, engine, size, route: str, frame: Frame | None = None) -> None:
+    """Time ``engine.run`` of ``frame`` (the benchmark frame when None) and record the row ``route``."""
+    frame = scene_at(engine, size) if frame is None else frame
     timings = []
 
     def run():
@@ -210,6 +239,10 @@ def bench_run(benchmark, engine, size, route: str) -> None:
 @SIZES
 def test_engine_run(benchmark, engine, size):
     bench_run(benchmark, engine, size, "run")
+
+
+def test_engine_run_720p_people(benchmark, engine):
+    bench_run(benchmark, engine, WIDE, "run, 720p people", wide_scene_at(engine))
 
 
 @SIZES

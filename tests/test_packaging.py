@@ -16,7 +16,7 @@ import interorder_rt as ir
 tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
 
 REPO = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"interorder_rt", "training"}
+FIRST_PARTY = {"interorder_rt", "training", "benchmarks"}  # benchmarks: its tools import its suites
 # Import names whose distribution is called otherwise.
 DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "pillow", "pytest_benchmark": "pytest-benchmark"}
 # Imported only to hand back an object of the caller's own kind (a CuPy frame in, a CuPy image out):
