@@ -12,11 +12,13 @@ over the still scene (2.5 pixels a frame at 720p, sensor noise, ``memory="homogr
 order is reused with every instance moved as a whole), a single ``Engine.run`` (a frame
 with no stream behind it), the same with MNet correcting the revealed instances' classical fill
 (``instance="mnet"``, not the default), and the naive transfer (the same pose stage, pasted on
-top). At 1080p two more rows frame the 720p scene, its people unchanged, in the middle of a 1080p
-frame over its own background (``stream, 720p people``, the same with sensor noise, and
-``run, 720p people``): where the
-cost of the scaled scene follows its people, 2.25 times the pixels, these show what still grows
-with the frame alone. Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
+top). A stream's first ``STARTUP`` frames are timed apart (``extra_info["startup_ms"]``): they
+make its fills, its memories and caches (new frame-sized arrays, whose pages the kernel zeroes
+on first touch), and take two to ten times a later frame. At 1080p three more rows hold the
+720p scene, its people unchanged, in the middle of a 1080p frame over its own background
+(``stream, 720p people``, the same with sensor noise, and ``run, 720p people``): where the
+cost of the scaled scene follows its people, 2.25 times the pixels, these show what still
+grows with the frame alone. Each row's per-stage medians and p99 (ms, from the engine's own timings) go to
 ``extra_info``; the ratio table at the end of the run compares each row with the naive paste of
 its size.
 
@@ -109,8 +111,12 @@ def record(benchmark, route: str, size: tuple[int, int], timings: list[dict[str,
         benchmark.extra_info["target_p50_ms"] = target
 
 
+STARTUP = 3  # a stream's first frames: its fills, its memories and the process's heap are being made
+
+
 def bench_stream(benchmark, engine, size, frames, route: str, memory: str = "static") -> None:
-    """Time ``engine.stream(frames, memory=memory)`` one frame a round and record the row ``route``."""
+    """Time ``engine.stream(frames, memory=memory)`` one frame a round and record the row ``route``:
+    the rounds after the stream's ``STARTUP`` frames, whose totals go to ``extra_info`` apart."""
     results = engine.stream(frames, memory=memory)
     timings = []
 
@@ -119,9 +125,10 @@ def bench_stream(benchmark, engine, size, frames, route: str, memory: str = "sta
         timings.append(result.timings.as_dict())
         return result
 
-    result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=2)
+    result = benchmark.pedantic(step, rounds=ROUNDS[size], warmup_rounds=STARTUP)
     assert result.image.shape == (*size, 3) and result.error is None
-    record(benchmark, route, size, timings[2:])
+    record(benchmark, route, size, timings[STARTUP:])
+    benchmark.extra_info["startup_ms"] = [round(t["total"], 1) for t in timings[:STARTUP]]
 
 
 def noisy_frames(frame: Frame, seed: int = 0):

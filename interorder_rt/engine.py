@@ -46,7 +46,7 @@ from interorder_rt import _ext
 from interorder_rt.backends.device_arrays import like
 from interorder_rt.compose.boxes import Box, Part, mask_box_in, union_box, union_in, with_visible
 from interorder_rt.compose.fringe import fringe_fill
-from interorder_rt.compose.sight import in_sight, with_unseen, within
+from interorder_rt.compose.sight import in_sight, meet_within, with_unseen
 from interorder_rt.frame import Frame, as_image, as_masks, check_index, check_share, check_stage
 from interorder_rt.ops.inputs import is_device
 from interorder_rt.ops.maskset import MaskSet
@@ -521,8 +521,7 @@ class Engine:
                 avoid = people.copy()
                 avoid[y0:y1, x0:x1] &= ~(hole[y0:y1, x0:x1] & ~rest[y0:y1, x0:x1])
             hole = rest
-        needed = within(hole, shown, plan.box)
-        if not needed.any():
+        if not meet_within(hole, shown, plan.box):
             return staged
         options = {"avoid": avoid} if self._fill_avoids else {}
         if self._fill_shows and memory is None:  # a memory keeps it whole: later frames may show any of it

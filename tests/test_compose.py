@@ -124,6 +124,21 @@ def test_merge_puts_the_new_person_in_the_slot_exact_pixels():
     np.testing.assert_array_equal(visible[1], new_person & ~POLE)
 
 
+@pytest.mark.parametrize("reach", [(2, 1, 7, 5), (-3, -2, 9, 8)])  # tight, and past the frame's edges
+def test_merge_reads_a_boxed_person_as_an_unboxed_one(reach):
+    image, modal, amodal, layering = scene()
+    plan = plan_removal(modal, amodal, layering, [1])
+    completed_wall = image.copy()
+    completed_wall[plan.revealed[0]] = 11
+    new_person = box(1, 5, 2, 7)
+    (out, visible), (boxed_out, boxed_visible) = (
+        merge_transfer(image, image, modal, layering, plan, {0: completed_wall}, {1: Layer(solid(50), new_person, box=b)})
+        for b in (None, reach))
+    np.testing.assert_array_equal(boxed_out, out)
+    np.testing.assert_array_equal(boxed_visible[1], visible[1])
+    assert visible[1].any()
+
+
 def test_merge_with_two_people_keeps_their_mutual_order():
     image, modal, amodal, _ = scene()
     # Replace both the wall (as if it were a person) and the person; the old person stays in front.

@@ -10,7 +10,7 @@ from interorder_rt import _ext
 from interorder_rt import engine as engine_module
 from interorder_rt.compose import Layer, plan_removal
 from interorder_rt.compose.exemplar import exemplar_fill
-from interorder_rt.compose.sight import covered, in_sight, with_unseen
+from interorder_rt.compose.sight import covered, in_sight, meet_within, with_unseen
 from interorder_rt.synth import make_transfer_pair
 
 needs_core = pytest.mark.skipif(_ext.compiled() is None, reason="the compiled core is not built")
@@ -85,6 +85,14 @@ def test_a_revealed_part_counts_as_seen_unless_a_new_person_painted_after_it_cov
     np.testing.assert_array_equal(shown, plan.background & ~over)
     np.testing.assert_array_equal(with_unseen(plan.background, plan, []), plan.background | plan.revealed[1])
     assert with_unseen(plan.background, plan, [1]) is plan.background
+
+
+def test_meet_within_looks_for_a_shared_pixel_in_the_box_only():
+    a, b = np.zeros((20, 30), bool), np.zeros((20, 30), bool)
+    a[5:10, 5:15], b[8:12, 12:20] = True, True  # they share rows 8..9, columns 12..14
+    assert meet_within(a, b, (0, 0, 30, 20)) and meet_within(a, b, (12, 8, 13, 9))
+    assert not meet_within(a, b, (0, 0, 12, 20))  # the shared pixels lie outside this box
+    assert not meet_within(a, ~a, (0, 0, 30, 20)) and not meet_within(a, b, None)
 
 
 class _Cover:

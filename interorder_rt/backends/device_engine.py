@@ -58,7 +58,7 @@ from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose import (
     InstanceMemory, Layer, OrderReuse, OrderSmoother, merge_layering, overlapping_pairs,
 )
-from interorder_rt.compose.sight import in_sight, with_unseen, within
+from interorder_rt.compose.sight import in_sight, meet_within, with_unseen
 from interorder_rt.frame import Frame
 from interorder_rt.ops.maskset import MaskSet
 from interorder_rt.ops.order import OrderResult
@@ -298,8 +298,7 @@ class DevicePath:
             if rest is not hole:  # the memory put background back: patches may come from it
                 avoid = people & ~(hole & ~rest)
             hole = rest
-        needed = within(hole, shown, plan.box)
-        if plan.box is None or not bool(needed.any()):
+        if not meet_within(hole, shown, plan.box):
             return staged
         avoid = avoid if self.engine._fill_avoids else None
         sight = shown if memory is None else None  # a memory keeps it whole: later frames may show any of it

@@ -194,17 +194,21 @@ class InstanceMemory:
         if entry is None or box is None or entry.canvas.shape[:2] != revealed.shape:
             return None
         x0, y0, x1, y1 = box
-        left = self.arrays.zeros_like(revealed)
-        left[y0:y1, x0:x1] = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]
-        if left[y0:y1, x0:x1].any():
+        left = revealed[y0:y1, x0:x1] & ~entry.seen[y0:y1, x0:x1]  # in the box: a frame-sized plane only if needed
+        if left.any():
             completion = entry.completion
             if completion.box is None:
                 return None
             if not completion.serves(entry.seen):
                 completion.refresh(entry.seen)
-            left[y0:y1, x0:x1] &= ~completion.filled[y0:y1, x0:x1]
+            left &= ~completion.filled[y0:y1, x0:x1]
         self.recalls += 1
-        return self.arrays.read_only(entry.canvas), left if left[y0:y1, x0:x1].any() else None
+        layer = self.arrays.read_only(entry.canvas)
+        if not left.any():
+            return layer, None
+        plane = self.arrays.zeros_like(revealed)
+        plane[y0:y1, x0:x1] = left
+        return layer, plane
 
     def remember(self, instance_id: int, completed: np.ndarray, revealed: np.ndarray,
                  at: tuple[int, int] = (0, 0), within: Box | None = None, extend: bool = False) -> None:

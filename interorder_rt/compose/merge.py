@@ -70,5 +70,16 @@ def merge_transfer(
         completed = dict.fromkeys(plan.needs_completion(), background)
         layering = layering[min((layering.index(t) for t in people), default=len(layering)) :]
     out, owner = paint(background, transfer_layers(image, modal, layering, plan, completed, people, boxes), in_place)
-    visible = {t: owner == layering.index(t) for t in people}
+    visible = {t: _shows(owner, layering.index(t), people[t].box) for t in people}
     return out, visible
+
+
+def _shows(owner: np.ndarray, index: int, box: Box | None) -> np.ndarray:
+    """(H, W) bool: where the ``owner`` map shows layer ``index``, compared within the layer's
+    ``box`` only (it paints nowhere else)."""
+    if box is None:
+        return owner == index
+    x0, y0, x1, y1 = (max(v, 0) for v in box)
+    out = np.zeros(owner.shape, bool)
+    out[y0:y1, x0:x1] = owner[y0:y1, x0:x1] == index
+    return out

@@ -75,10 +75,10 @@ def with_unseen(hole: Any, plan: Any, seen: Sequence[int]) -> Any:
     return out
 
 
-def within(mask: Any, other: Any, box: Box | None) -> Any:
-    """``mask & other`` where both can be set only inside ``box`` (None: nowhere), computed there."""
-    out = _zeros(mask)
-    if box is not None:
-        x0, y0, x1, y1 = box
-        out[y0:y1, x0:x1] = mask[y0:y1, x0:x1] & other[y0:y1, x0:x1]
-    return out
+def meet_within(mask: Any, other: Any, box: Box | None) -> bool:
+    """Whether ``mask`` and ``other``, both set only inside ``box`` (None: nowhere), share a pixel;
+    looked for there only."""
+    if box is None:
+        return False
+    x0, y0, x1, y1 = box
+    return bool((mask[y0:y1, x0:x1] & other[y0:y1, x0:x1]).any())
