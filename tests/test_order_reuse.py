@@ -131,3 +131,42 @@ def test_the_anchor_keeps_box_crops_and_serves_torch_masks_alike():
         shrunk = masks.copy()
         shrunk[1, 10:35, 20:30] = False  # instance 1 lost 40 % of its pixels
         assert reuse.recall(as_array(shrunk), [1, 2], *cues(shrunk)) is None
+
+
+def _joined_over_whole_frames(masks, amodal, shifts, now):
+    """The reference: each whole-frame completion (amodal beyond modal) moved by its shift, then
+    OR-ed with the mask of now."""
+    h, w = masks.shape[1:]
+    out = now.copy()
+    for k, (dx, dy) in enumerate(shifts):
+        beyond = amodal[k] & ~masks[k]
+        ys, xs = np.nonzero(beyond)
+        keep = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
+        out[k, ys[keep] + dy, xs[keep] + dx] = True
+    return out
+
+
+@pytest.mark.parametrize("as_array", [np.asarray, torch.from_numpy])
+def test_a_reused_completion_in_its_box_equals_the_whole_frame_rule(as_array):
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n, h, w = int(rng.integers(1, 4)), int(rng.integers(10, 40)), int(rng.integers(10, 40))
+        masks, amodal = np.zeros((n, h, w), bool), np.zeros((n, h, w), bool)
+        for k in range(n):
+            y0, x0 = int(rng.integers(0, h - 4)), int(rng.integers(0, w - 4))
+            y1, x1 = y0 + int(rng.integers(2, h - y0 + 1)), x0 + int(rng.integers(2, w - x0 + 1))
+            masks[k, y0:y1, x0:x1] = rng.random((y1 - y0, x1 - x0)) < 0.8  # with holes: its box's crop is no block
+            masks[k, [y0, y1 - 1], [x0, x1 - 1]] = True
+            amodal[k] = (masks[k] | (rng.random((h, w)) < rng.choice([0.0, 0.05, 0.3]))) & (rng.random((h, w)) < 0.95)
+        z = np.zeros((n, n), np.float32)
+        kept = OrderResult(order=z.astype(np.int8), growth=z, layering=np.arange(n), amodal=amodal)
+        reuse = OrderReuse()
+        reuse.keep(as_array(masks), list(range(n)), *cues(masks), replace(kept, amodal=as_array(amodal)))
+        shifts = [(int(dx), int(dy)) for dx, dy in rng.integers(-4, 5, (n, 2))]
+        now_boxes = np.array([(x0 + dx, y0 + dy, x1 + dx, y1 + dy) for (x0, y0, x1, y1), (dx, dy)
+                              in zip(MaskSet(masks).boxes(), shifts)]).clip(0, [w, h, w, h])
+        now = np.zeros_like(masks)
+        for k, (x0, y0, x1, y1) in enumerate(now_boxes):
+            now[k, y0:y1, x0:x1] = rng.random((y1 - y0, x1 - x0)) < 0.5  # not the moved mask: the join shows
+        joined = reuse._anchor.joined(shifts, as_array(now), now_boxes)
+        np.testing.assert_array_equal(np.asarray(joined), _joined_over_whole_frames(masks, amodal, shifts, now))

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from interorder_rt.backends.device_arrays import copy_of, count_set, to_host, zeros_like
-from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.boxes import Box, intersection, mask_box
 from interorder_rt.compose.instance_memory import box_shifts
 from interorder_rt.ops.order import OrderResult
 
@@ -112,32 +112,54 @@ class _Anchor:
     bordering: np.ndarray  # (N, N) which of them touch
     result: OrderResult
     amodal: Any  # (N, H, W) bool: the result's amodal masks, as recovered
-    _completion: Any = field(default=None, repr=False)
+    _completions: list | None = field(default=None, repr=False)  # each completion within its extent
     _extents: list | None = field(default=None, repr=False)  # the tight box of each completion
 
     def joined(self, shifts: Sequence[tuple[int, int]], masks: Any, boxes: np.ndarray) -> Any:
         """(N, H, W) bool: each amodal mask beyond its modal one at the anchor, moved by its
         instance's shift (dx, dy), joined to its mask of now (``masks``, held by ``boxes``):
         written within those boxes only (on zeros), not a frame-sized join."""
-        completion, extents = self._completion_and_extents()
-        out = zeros_like(completion)
+        completions, extents = self._completions_and_extents()
+        out = zeros_like(self.amodal)
         h, w = self.shape[1:]
-        for k, (extent, shift, box) in enumerate(zip(extents, shifts, boxes)):
+        for k, (completion, extent, shift, box) in enumerate(zip(completions, extents, shifts, boxes)):
             to, source = _moved_boxes(extent, shift, h, w) if extent is not None else (None, None)
             if to is not None:
                 (x0, y0, x1, y1), (sx0, sy0, sx1, sy1) = to, source
-                out[k, y0:y1, x0:x1] = completion[k, sy0:sy1, sx0:sx1]
+                ex0, ey0 = extent[:2]
+                out[k, y0:y1, x0:x1] = completion[sy0 - ey0 : sy1 - ey0, sx0 - ex0 : sx1 - ex0]
             x0, y0, x1, y1 = (int(v) for v in box)
             out[k, y0:y1, x0:x1] |= masks[k, y0:y1, x0:x1]
         return out
 
-    def _completion_and_extents(self) -> tuple[Any, list[Box | None]]:
-        """Each amodal mask beyond its modal one, with its tight box: worked out on the first reuse
-        (one read to the host per anchor)."""
-        if self._completion is None:
-            modal = zeros_like(self.amodal)
-            for k, (x0, y0, x1, y1) in enumerate(self.boxes):
-                modal[k, y0:y1, x0:x1] = self.crops[k]
-            self._completion = self.amodal & ~modal
-            self._extents = [mask_box(plane) for plane in np.asarray(to_host(self._completion))]
-        return self._completion, self._extents
+    def _completions_and_extents(self) -> tuple[list, list[Box | None]]:
+        """Each amodal mask beyond its modal one, within its tight box (None: nothing beyond), and
+        that box: worked out on the first reuse, within each amodal mask's box (no frame-sized
+        stack; one read of the amodal masks to the host, and of each box's part beyond, per anchor)."""
+        if self._extents is None:
+            host = np.asarray(to_host(self.amodal))
+            self._completions, self._extents = [], []
+            for k in range(len(self.boxes)):
+                outer = mask_box(host[k])
+                beyond = None if outer is None else self._beyond(k, outer)
+                tight = None if beyond is None else mask_box(np.asarray(to_host(beyond)))
+                if tight is None:
+                    self._completions.append(None)
+                    self._extents.append(None)
+                    continue
+                tx0, ty0, tx1, ty1 = tight
+                self._completions.append(beyond[ty0:ty1, tx0:tx1])
+                self._extents.append((outer[0] + tx0, outer[1] + ty0, outer[0] + tx1, outer[1] + ty1))
+        return self._completions, self._extents
+
+    def _beyond(self, k: int, outer: Box) -> Any:
+        """Amodal mask ``k`` within ``outer`` (a box holding it), less its modal mask at the anchor."""
+        ox0, oy0, ox1, oy1 = outer
+        beyond = copy_of(self.amodal[k, oy0:oy1, ox0:ox1])
+        box = tuple(int(v) for v in self.boxes[k])
+        common = intersection(outer, box)
+        if common is not None:
+            cx0, cy0, cx1, cy1 = common
+            modal = self.crops[k][cy0 - box[1] : cy1 - box[1], cx0 - box[0] : cx1 - box[0]]
+            beyond[cy0 - oy0 : cy1 - oy0, cx0 - ox0 : cx1 - ox0] &= ~modal
+        return beyond
