@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The GPU check, in one command that ends within 8 minutes:
 #   1. build interorder_rt._C with its CUDA kernels (INTERORDER_CUDA=ON), in place;
-#   2. run the CUDA tests: every kernel against its CPU twin (tests/test_ops_cuda.py), the torch
+#   2. run the CUDA tests, every test file that names CUDA: each kernel against its CPU twin
+#      (tests/test_ops_cuda.py, test_patchmatch_cuda.py, test_raster.py, ...), the torch
 #      CUDA-graph and TensorRT backends and device frames (tests/test_backends_cuda.py), the
 #      Engine's device path, its stream and a CuPy frame without a host copy
 #      (tests/test_device_path_cuda.py);
 #   3. run the GPU benchmarks (benchmarks/bench_gpu.py): Engine.run at 720p / 1080p and the ORNet
 #      stage, on the GPU and on the CPU in the same run;
-#   4. write gpu_check.log, cuda_tests.xml, bench_gpu.json and figures.json to the output folder.
+#   4. write gpu_check.log, cuda_tests.xml, bench_gpu.json and figures.json to the output folder;
+#   5. with the time left, the whole test suite (all_tests.xml).
 # Without a GPU the GPU steps skip with a message and the CPU figures are still written.
 #
 # Usage: benchmarks/gpu_check.sh [OUT_DIR]      (default: $OUT when set, else ./gpu_check_out)
@@ -55,7 +57,8 @@ fi
 cat "$out/build_info.json"
 
 step "2. CUDA tests (skipped without a GPU)"
-timeout "$(budget 100)" "$python" -m pytest -q -rs tests/test_ops_cuda.py tests/test_backends_cuda.py tests/test_device_path_cuda.py --junitxml="$out/cuda_tests.xml" \
+cuda_tests=$(grep -l -i "cuda" tests/test_*.py)  # every file with a test that needs a GPU
+timeout "$(budget 120)" "$python" -m pytest -q -rs $cuda_tests --junitxml="$out/cuda_tests.xml" \
   -p no:cacheprovider || status=1
 
 step "3. GPU benchmarks, with the CPU path in the same run"
@@ -64,6 +67,9 @@ timeout "$(budget 200)" "$python" -m pytest -q benchmarks/bench_gpu.py -p no:cac
 
 step "4. figures"
 timeout "$(budget 20)" "$python" benchmarks/bench_gpu_figures.py "$out" || status=1
+
+step "5. the whole test suite, as a user with a GPU runs it (what is left of the time)"
+timeout "$(budget 200)" "$python" -m pytest -q -p no:cacheprovider --junitxml="$out/all_tests.xml" || status=1
 
 step "done, status $status, log in $out/gpu_check.log"
 exit "$status"

@@ -89,6 +89,30 @@ def test_cupy_frame_in_cupy_image_out():
     assert isinstance(result.image, cupy.ndarray) and result.image.shape == ref.image.shape
 
 
+class _OnStream:
+    """A CUDA array that names ``stream`` in its ``__cuda_array_interface__``, as another producer would."""
+
+    def __init__(self, array, stream: int) -> None:
+        self.__cuda_array_interface__ = {**array.__cuda_array_interface__, "stream": stream}
+
+
+def test_a_cuda_array_is_read_after_the_stream_its_producer_names():
+    cupy = pytest.importorskip("cupy")
+    from interorder_rt.backends.device_arrays import as_tensor
+
+    expected = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    on_default = cupy.asarray(expected)
+    assert on_default.__cuda_array_interface__["stream"] == 1  # CUDA's legacy default stream
+    own = cupy.cuda.Stream(non_blocking=True)
+    with own:  # CuPy names its current stream: a cudaStream_t
+        on_own = cupy.asarray(expected) + 0
+        assert on_own.__cuda_array_interface__["stream"] == own.ptr
+        read_on_own = as_tensor(on_own, CUDA)
+    for tensor in (as_tensor(on_default, CUDA), read_on_own, as_tensor(_OnStream(on_default, 2), CUDA),
+                   as_tensor(_OnStream(on_default, None), CUDA)):
+        np.testing.assert_array_equal(tensor.cpu().numpy(), expected)
+
+
 @pytest.mark.parametrize("kind", ["ornet", "mnet"])
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 def test_tensorrt_engine_matches_torch_and_is_cached(kind, precision, tmp_path):

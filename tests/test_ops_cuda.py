@@ -107,5 +107,5 @@ def test_growth_counts_on_the_gpu():
     np.testing.assert_array_equal(growth_counts(*cuda), expected)
     flipped = [x.flip(-1) for x in cuda]
     np.testing.assert_array_equal(growth_counts(*flipped), growth_counts(a[..., ::-1], t[..., ::-1], p[..., ::-1]))
-    with pytest.raises(ValueError, match="all on the host or all on the GPU"):
+    with pytest.raises(ValueError, match="must all be on the host or all on the GPU"):
         growth_counts(cuda[0], t, p)

@@ -219,8 +219,6 @@ def test_a_camera_cut_clears_the_memory():
 
 
 def test_homography_memory_follows_a_panning_camera():
-    import cv2
-
     wide = mosaic(240, 600, 2)
     memory = BackgroundMemory("homography")
     person = box(240, 360, 60, 220, 160, 220)

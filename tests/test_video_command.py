@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 
 import numpy as np
 import pytest
@@ -76,7 +75,7 @@ def test_a_720p_clip_through_a_provider_plugin(tmp_path, capsys):
 
 def test_a_frame_the_provider_fails_on_is_passed_through(tmp_path, capsys, caplog):
     frames, size = 4, 128
-    images = write_clip(tmp_path / "in.mp4", frames, size, size)
+    write_clip(tmp_path / "in.mp4", frames, size, size)
     plugin = tmp_path / "segmenter.py"
     plugin.write_text(PLUGIN.format(seed=SEED, frames=frames, height=size, width=size, fail_at=2, target="largest"))
     args = [*source_args(tmp_path), "--video", str(tmp_path / "in.mp4"), "--provider", f"{plugin}:frame",

@@ -4,7 +4,7 @@
 lists each stage and the few that cross to the host): it reads torch and CuPy frames in place
 (:func:`as_tensor`) and hands the merged image back in the input's kind and on its device
 (:func:`like_tensor`: a torch tensor for torch, a CuPy view of the same memory for CuPy). That path
-is written and tested on CPU tensors; it has not run on a GPU (``build_info()["gpu_paths_run"]``).
+is tested on CPU tensors, and on a GPU where there is one (``build_info()["gpu_paths_run"]``).
 The host path (``Engine(device="cpu")``) copies a device frame to the host once (:func:`to_host`)
 and hands its image back with :func:`like`.
 """
@@ -86,10 +86,30 @@ def as_tensor(array: Any, device: Any) -> Any:
 
     device = torch.device(device)
     if not _torch(array) and hasattr(array, "__cuda_array_interface__") and device.type == "cuda":
-        stream = array.__cuda_array_interface__.get("stream")
-        if stream:
-            torch.cuda.current_stream(device).wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
+        _wait_for_producer(array.__cuda_array_interface__.get("stream"), device)
     return torch.as_tensor(array, device=device)
+
+
+LEGACY_DEFAULT_STREAM, PER_THREAD_DEFAULT_STREAM = 1, 2  # what ``__cuda_array_interface__`` v3 calls them
+
+
+def _wait_for_producer(stream: int | None, device: Any) -> None:
+    """Make torch's current stream wait for the ``stream`` a ``__cuda_array_interface__`` names:
+    None (no wait needed), CUDA's legacy default stream (1: CuPy's default, torch's default
+    stream), its per-thread default stream (2: the device is synchronised, torch has no handle
+    for it) or a ``cudaStream_t``."""
+    import torch
+
+    if not stream:
+        return
+    if stream == LEGACY_DEFAULT_STREAM:
+        producer = torch.cuda.default_stream(device)
+    elif stream == PER_THREAD_DEFAULT_STREAM:
+        torch.cuda.synchronize(device)
+        return
+    else:
+        producer = torch.cuda.ExternalStream(int(stream), device=device)
+    torch.cuda.current_stream(device).wait_stream(producer)
 
 
 def like_tensor(output: Any, original: Any) -> Any:

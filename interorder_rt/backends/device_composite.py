@@ -8,7 +8,8 @@ from typing import Mapping, Sequence
 import torch
 
 from interorder_rt.backends import device_kernels
-from interorder_rt.backends.device_masks import DevicePlan, tensor_boxes
+from interorder_rt.backends.device_masks import DevicePlan
+from interorder_rt.compose.boxes import plane_boxes
 from interorder_rt.compose.merge import transfer_layers
 from interorder_rt.compose.painter import Layer
 
@@ -23,7 +24,7 @@ def paint(base: torch.Tensor, layers: Sequence[Layer]) -> tuple[torch.Tensor, to
     out = base.clone()
     owner = torch.full(base.shape[:2], -1, dtype=torch.int32, device=base.device)
     unboxed = [k for k, layer in enumerate(layers) if layer.box is None]
-    found = tensor_boxes(torch.stack([_covered(layers[k]) for k in unboxed])) if unboxed else []
+    found = plane_boxes(torch.stack([_covered(layers[k]) for k in unboxed])) if unboxed else []
     boxes = [layer.box for layer in layers]
     for k, box in zip(unboxed, found):
         boxes[k] = box or (0, 0, 0, 0)

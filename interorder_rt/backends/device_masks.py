@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from interorder_rt.compose.boxes import Box, union_box
+from interorder_rt.compose.boxes import Box, plane_boxes, union_box
 from interorder_rt.compose import joints
 from interorder_rt.compose.joints import JOINT_MARGIN
 from interorder_rt.backends.device_kernels import foreign_outline
@@ -26,20 +26,9 @@ from interorder_rt.compose.removal import MIN_MARGIN, layer_ranks
 from interorder_rt.ops.order import OrderResult
 
 
-def tensor_boxes(masks: torch.Tensor) -> list[Box | None]:
-    """The tight box of each (H, W) plane of an (N, H, W) stack (None where empty): one small read."""
-    n, h, w = masks.shape
-    hits = torch.cat([masks.any(dim=2), masks.any(dim=1)], dim=1).cpu().numpy()
-    boxes: list[Box | None] = []
-    for rows, cols in zip(hits[:, :h], hits[:, h:]):
-        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
-        boxes.append(None if ys.size == 0 else (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1))
-    return boxes
-
-
 def tensor_box(plane: torch.Tensor) -> Box | None:
     """The tight box of an (H, W) plane's nonzero pixels; None when there are none."""
-    return tensor_boxes(plane[None])[0]
+    return plane_boxes(plane[None])[0]
 
 
 def give_to_front(masks: torch.Tensor, layering: Sequence[int], overlapping: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -73,7 +62,7 @@ def grow_targets(modal: torch.Tensor, layering: Sequence[int], targets: Sequence
     n, h, w = modal.shape
     rank = layer_ranks(layering, n)
     out = modal.clone()
-    boxes = tensor_boxes(modal[list(targets)]) if targets and share > 0 else []
+    boxes = plane_boxes(modal[list(targets)]) if targets and share > 0 else []
     for t, box in zip((int(t) for t in targets), boxes):
         if box is None:
             continue
@@ -127,7 +116,7 @@ def plan_removal(modal: torch.Tensor, amodal: torch.Tensor, layering: Sequence[i
     hole = torch.zeros(modal.shape[1:], dtype=torch.bool, device=modal.device)
     revealed = torch.zeros_like(modal)
     background = torch.zeros_like(hole)
-    box = union_box(tensor_boxes(modal[targets])) if targets else None
+    box = union_box(plane_boxes(modal[targets])) if targets else None
     if box is None:
         return DevicePlan(hole, revealed, background)
     x0, y0, x1, y1 = box

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from interorder_rt.backends import device_kernels
-from interorder_rt.backends.device_masks import tensor_box, tensor_boxes
+from interorder_rt.backends.device_masks import tensor_box
+from interorder_rt.compose.boxes import plane_boxes
 from interorder_rt.completion import (
     INSTANCE_FILL_BAND, INSTANCE_MARGIN, TELEA_RADIUS, ContentCompletion, CropBox, square_around, window_around,
 )
@@ -123,8 +124,8 @@ def complete_many(completion: ContentCompletion, image: torch.Tensor, visible: t
     filled (module doc)."""
     holes = amodal & ~visible
     out = [image.clone() for _ in range(visible.shape[0])]
-    boxes = tensor_boxes(amodal | visible)
-    todo = [n for n, box in enumerate(tensor_boxes(holes)) if box is not None]
+    boxes = plane_boxes(amodal | visible)
+    todo = [n for n, box in enumerate(plane_boxes(holes)) if box is not None]
     if not todo:
         return out
     squares = {n: square_around(boxes[n], INSTANCE_MARGIN) for n in todo}

@@ -7,6 +7,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from interorder_rt.backends.device_arrays import to_host
+
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
@@ -52,6 +54,18 @@ def mask_boxes(masks: np.ndarray) -> list[Box | None]:
     """:func:`mask_box` of each plane of an (N, H, W) stack: computed once per frame, read by every
     step that only needs to know where a mask may lie."""
     return [mask_box(plane) for plane in masks]
+
+
+def plane_boxes(stack: Any) -> list[Box | None]:
+    """The tight box of each (H, W) plane of an (N, H, W) NumPy array or torch tensor (None where
+    empty), from its rows' and columns' hits: (N, H + W) values come to the host, not the stack."""
+    _, h, w = stack.shape
+    hits = np.concatenate([np.asarray(to_host(stack.any(2))), np.asarray(to_host(stack.any(1)))], axis=1)
+    boxes: list[Box | None] = []
+    for rows, cols in zip(hits[:, :h], hits[:, h:]):
+        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+        boxes.append(None if ys.size == 0 else (int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1))
+    return boxes
 
 
 def listed_boxes(boxes: np.ndarray) -> list[Box | None]:

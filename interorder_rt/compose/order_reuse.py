@@ -23,8 +23,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from interorder_rt.backends.device_arrays import copy_of, count_set, to_host, zeros_like
-from interorder_rt.compose.boxes import Box, intersection, mask_box
+from interorder_rt.backends.device_arrays import copy_of, count_set, zeros_like
+from interorder_rt.compose.boxes import Box, intersection, plane_boxes
 from interorder_rt.compose.instance_memory import box_shifts
 from interorder_rt.ops.order import OrderResult
 
@@ -135,14 +135,12 @@ class _Anchor:
     def _completions_and_extents(self) -> tuple[list, list[Box | None]]:
         """Each amodal mask beyond its modal one, within its tight box (None: nothing beyond), and
         that box: worked out on the first reuse, within each amodal mask's box (no frame-sized
-        stack; one read of the amodal masks to the host, and of each box's part beyond, per anchor)."""
+        stack, and only the masks' row and column hits come to the host)."""
         if self._extents is None:
-            host = np.asarray(to_host(self.amodal))
             self._completions, self._extents = [], []
-            for k in range(len(self.boxes)):
-                outer = mask_box(host[k])
+            for k, outer in enumerate(plane_boxes(self.amodal)):
                 beyond = None if outer is None else self._beyond(k, outer)
-                tight = None if beyond is None else mask_box(np.asarray(to_host(beyond)))
+                tight = None if beyond is None else plane_boxes(beyond[None])[0]
                 if tight is None:
                     self._completions.append(None)
                     self._extents.append(None)

@@ -85,7 +85,6 @@ def dilate_cross(masks: np.ndarray) -> np.ndarray:
 
 def bordering_matrix(masks: np.ndarray) -> np.ndarray:
     """(N, N) bool: mask i dilated by a 3x3 cross touches mask j; False on the diagonal."""
-    n = masks.shape[0]
     grown = _flat(dilate_cross(masks)).astype(np.float32)
     flat = _flat(masks).astype(np.float32)
     touch = (grown @ flat.T) > 0

@@ -12,7 +12,7 @@ from training.checks import check_range
 
 # Options a resumed run may change; any other difference from the saved run is an error.
 RESUMABLE = {"out", "resume", "contrastive_steps", "steps", "log_every", "eval_every", "ckpt_every",
-             "max_minutes", "threads", "export"}
+             "max_minutes", "threads", "device", "export"}
 
 
 @dataclass
@@ -46,6 +46,7 @@ class TrainConfig:
     ckpt_every: int = 100
     max_minutes: float | None = None
     threads: int | None = None
+    device: str | None = None
     export: str | None = None
     resume: bool = False
 
@@ -65,6 +66,8 @@ class TrainConfig:
         check_range("background_share", self.background_share, 0, 1)
         if self.max_minutes is not None:
             check_range("max_minutes", self.max_minutes, 0, low_open=True)
+        if self.device not in (None, "cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
         if len(self.widths) != 4 or min(self.widths) < 1:
             raise ValueError(f"widths must be 4 positive channel counts, got {self.widths}")
 
@@ -98,6 +101,7 @@ _HELP = {
     "perceptual_weights": "FeatureNet state dict for the perceptual loss; without it the term is off",
     "max_minutes": "save and stop after this many minutes (continue with --resume)",
     "threads": "torch CPU threads (default: torch's choice)",
+    "device": "cpu or cuda (default: cuda when available)",
     "export": "also write the inference weights (MNet checkpoint) here at the end",
 }
 

@@ -32,7 +32,7 @@ def perceptual_status(config: TrainConfig) -> str:
 
 def train(config: TrainConfig) -> MNetTrainer:
     """Train to ``config.contrastive_steps + config.steps`` (or until ``max_minutes``); return the trainer."""
-    context = distributed.init()
+    context = distributed.init(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
     out = Path(config.out)
