@@ -5,6 +5,10 @@
   backend with CUDA graphs, the frame as torch CUDA tensors, through the device path of
   ``backends.device_engine``: the default fillers, whose MNet instance completion crosses to the
   host, and the exemplar fillers, with which every stage stays on the GPU).
+- ``Engine.stream`` of the engine benchmark's scenes (``bench_engine``) at 720p and 1080p: the
+  still scene with fresh sensor noise each frame, and the people moving (a video of people
+  walking), on the CPU and as CUDA frames (torch tensors) on the device path; the first
+  ``bench_engine.STARTUP`` frames are not timed.
 - The ORNet stage (``OrderRecovery``) of the 8-instance 256² frame of ``bench_order_recovery``.
 
 Each test keeps its own per-call times and stores p50 and p99 (ms) in ``extra_info``; the issue's
@@ -16,19 +20,24 @@ CUDA routes skip without a usable GPU. Run: ``python -m pytest benchmarks/bench_
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+from benchmarks.bench_engine import MOVES, STARTUP, moving_frames, noisy_frames, scene_at
 from interorder_rt import _ext
 
 RESOLUTIONS = {"720p": (720, 1280), "1080p": (1080, 1920)}
 TARGET_P50_MS = {"720p": 4.0, "1080p": 6.0, "ornet": 1.0}
 # Rounds per (test, device): the whole GPU check must end within 8 minutes (three Engine routes at
 # two sizes, CPU included). p99 of 60 rounds is close to their maximum.
-ROUNDS = {("engine", "cpu"): 5, ("engine", "cuda"): 60, ("ornet", "cpu"): 20, ("ornet", "cuda"): 500}
-WARMUP = {"cpu": 1, "cuda": 10}
+# A stream times the same frames on both devices: one forth-and-back cycle of the moving scene.
+CYCLE = 2 * (MOVES - 1)
+ROUNDS = {("engine", "cpu"): 5, ("engine", "cuda"): 60, ("stream", "cpu"): CYCLE, ("stream", "cuda"): CYCLE,
+          ("ornet", "cpu"): 20, ("ornet", "cuda"): 500}
+WARMUP = {"cpu": 1, "cuda": 10}  # Engine.run and ORNet; a stream's first frames: bench_engine.STARTUP
 
 pytestmark = pytest.mark.usefixtures("torch_threads")
 
@@ -38,8 +47,10 @@ def _needs(device: str) -> None:
         pytest.skip("no usable CUDA GPU (torch and the CUDA kernels of interorder_rt._C are both needed)")
 
 
-def _timed(benchmark, test: str, device: str, call, **info) -> object:
-    """Run ``call`` under pytest-benchmark and record p50 / p99 of its own per-call times."""
+def _timed(benchmark, test: str, device: str, call, warmup: int | None = None, **info) -> object:
+    """Run ``call`` under pytest-benchmark and record p50 / p99 of its own per-call times, after
+    ``warmup`` calls (default: ``WARMUP`` of the device)."""
+    warmup = WARMUP[device] if warmup is None else warmup
     times: list[float] = []
 
     def run():
@@ -50,8 +61,8 @@ def _timed(benchmark, test: str, device: str, call, **info) -> object:
         times.append((time.perf_counter() - start) * 1e3)
         return out
 
-    result = benchmark.pedantic(run, rounds=ROUNDS[test, device], warmup_rounds=WARMUP[device], iterations=1)
-    measured = times[WARMUP[device]:]
+    result = benchmark.pedantic(run, rounds=ROUNDS[test, device], warmup_rounds=warmup, iterations=1)
+    measured = times[warmup:]
     benchmark.extra_info.update(info, device=device, p50_ms=float(np.percentile(measured, 50)),
                                 p99_ms=float(np.percentile(measured, 99)))
     return result
@@ -98,6 +109,41 @@ def test_engine_run(benchmark, pair, device, fillers):
                     baseline=device == "cpu", target_p50_ms=TARGET_P50_MS[name] if device == "cuda" else None)
     benchmark.extra_info["stage_ms"] = result.timings.as_dict()
     assert tuple(result.image.shape) == ref.image.shape
+
+
+def _on_device(frames, device: str):
+    """The benchmark's frames with their image and masks as torch tensors on ``device`` (CUDA frames
+    take the device path; on the CPU they stay NumPy arrays, as a CPU user's would)."""
+    for frame in frames:
+        if device == "cpu":
+            yield frame
+        else:
+            yield replace(frame, image=torch.from_numpy(frame.image).to(device),
+                          masks=torch.from_numpy(frame.masks).to(device))
+
+
+@pytest.mark.parametrize("scene", ["noisy", "moving"])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.benchmark(group="gpu-engine-stream")
+def test_engine_stream(benchmark, resolution, scene, device):
+    from interorder_rt.engine import Engine
+
+    _needs(device)
+    size = RESOLUTIONS[resolution]
+    engine = Engine(device=device, backend="auto" if device == "cpu" else "torch")
+    frame = scene_at(engine, size)
+    frames = noisy_frames(frame) if scene == "noisy" else moving_frames(frame, size)
+    results = engine.stream(_on_device(frames, device))
+    result = _timed(benchmark, "stream", device, lambda: next(results), warmup=STARTUP,
+                    ratio_group=f"Engine.stream {resolution}, {scene}", route=f"{device} {engine.order.backend}"
+                    + (" device path" if engine._device_path is not None else ""), baseline=device == "cpu")
+    benchmark.extra_info["stage_ms"] = result.timings.as_dict()
+    assert tuple(result.image.shape) == (*size, 3) and result.error is None
+
+
+@pytest.fixture(params=list(RESOLUTIONS))
+def resolution(request) -> str:
+    return request.param
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])

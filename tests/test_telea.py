@@ -1,4 +1,4 @@
-"""The compiled Telea fill (csrc/core/telea.cpp) gives OpenCV's bytes, and its CUDA twin the CPU's."""
+"""The compiled Telea fill (csrc/core/telea.cpp) gives OpenCV's bytes."""
 
 from __future__ import annotations
 
@@ -57,14 +57,3 @@ def test_bad_arguments_are_refused_by_name():
         image.flags.writeable = False
         core.telea_inpaint(image, unknown, 3)
 
-
-@pytest.mark.skipif(_ext.gpu_count() == 0, reason="no usable CUDA GPU (or no CUDA kernels built)")
-def test_the_cuda_twin_gives_the_cpu_bytes():
-    for image, unknown in cases(12, seed=7):
-        cpu = image.copy()
-        core.telea_inpaint(cpu, unknown, 3)
-        rgb, mask = core.DeviceBuffer(list(image.shape), "|u1", 0), core.DeviceBuffer(list(unknown.shape), "|u1", 0)
-        rgb.copy_from(image)
-        mask.copy_from(unknown.view(np.uint8))
-        core.cuda_telea_inpaint(rgb.ptr, mask.ptr, *unknown.shape, 3, 0, 0)
-        np.testing.assert_array_equal(rgb.to_numpy(), cpu)

@@ -14,7 +14,6 @@ void register_fill_cuda(pybind11::module_& m);  // likewise (fill_cuda_bindings.
 void register_composite(pybind11::module_& m);  // layer painting (composite_bindings.cpp)
 void register_composite_cuda(pybind11::module_& m);  // only in builds with CUDA
 void register_telea(pybind11::module_& m);  // the Telea fill (telea_bindings.cpp)
-void register_telea_cuda(pybind11::module_& m);  // only in builds with CUDA
 void register_outline(pybind11::module_& m);  // the removal's outline snap (outline_bindings.cpp)
 void register_outline_cuda(pybind11::module_& m);  // only in builds with CUDA
 

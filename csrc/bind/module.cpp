@@ -16,7 +16,6 @@ PYBIND11_MODULE(_C, m) {
   interorder::bind::register_raster_cuda(m);
   interorder::bind::register_fill_cuda(m);
   interorder::bind::register_composite_cuda(m);
-  interorder::bind::register_telea_cuda(m);
   interorder::bind::register_outline_cuda(m);
 #else
   m.attr("cuda_compiled") = false;

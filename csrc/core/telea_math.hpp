@@ -1,13 +1,12 @@
-// The marching of the Telea fill (telea.hpp), serial per image, on caller-provided scratch;
-// compiled for the CPU kernel and the CUDA twin alike. Pixels outside the image read as known
-// with a far arrival time, as OpenCV's one-pixel border does.
+// The marching of the Telea fill (telea.hpp), serial per image, on caller-provided scratch.
+// Pixels outside the image read as known with a far arrival time, as OpenCV's one-pixel border
+// does. It has no CUDA twin: the march takes its pixels one by one from a heap, so a GPU runs it
+// on one thread (71 ms a call on an H200); the device path sends its crops to the host for it.
 #pragma once
 
 #include <math.h>
 
 #include <cstdint>
-
-#include "hostdevice.hpp"
 
 namespace interorder::telea {
 
@@ -30,10 +29,10 @@ struct Heap {
   int64_t size = 0;
   uint32_t next = 0;
 
-  INTERORDER_HD static bool before(const HeapEntry& a, const HeapEntry& b) {
+  static bool before(const HeapEntry& a, const HeapEntry& b) {
     return a.time < b.time || (a.time == b.time && a.order < b.order);
   }
-  INTERORDER_HD void push(int32_t pixel, float time) {
+  void push(int32_t pixel, float time) {
     const HeapEntry entry{time, next++, pixel};
     int64_t k = size++;
     while (k > 0) {
@@ -44,7 +43,7 @@ struct Heap {
     }
     items[k] = entry;
   }
-  INTERORDER_HD bool pop(int32_t* pixel) {
+  bool pop(int32_t* pixel) {
     if (size == 0) return false;
     *pixel = items[0].pixel;
     const HeapEntry last = items[--size];
@@ -70,10 +69,10 @@ struct Planes {
   float* time;
   HeapEntry* heap;
 
-  INTERORDER_HD bool inside_image(int y, int x) const { return y >= 0 && x >= 0 && y < h && x < w; }
-  INTERORDER_HD uint8_t flag(int y, int x) const { return inside_image(y, x) ? flags[y * w + x] : kKnown; }
-  INTERORDER_HD float t(int y, int x) const { return inside_image(y, x) ? time[y * w + x] : kFar; }
-  INTERORDER_HD int value(int y, int x, int c) const {
+  bool inside_image(int y, int x) const { return y >= 0 && x >= 0 && y < h && x < w; }
+  uint8_t flag(int y, int x) const { return inside_image(y, x) ? flags[y * w + x] : kKnown; }
+  float t(int y, int x) const { return inside_image(y, x) ? time[y * w + x] : kFar; }
+  int value(int y, int x, int c) const {
     y = y < 0 ? 0 : (y >= h ? h - 1 : y);
     x = x < 0 ? 0 : (x >= w ? w - 1 : x);
     return rgb[(static_cast<int64_t>(y) * w + x) * 3 + c];
@@ -81,7 +80,7 @@ struct Planes {
 };
 
 // Arrival time from two neighbours, one along each axis (the eikonal update).
-INTERORDER_HD float solve(const Planes& p, int y1, int x1, int y2, int x2) {
+float solve(const Planes& p, int y1, int x1, int y2, int x2) {
   const double a = p.t(y1, x1), b = p.t(y2, x2), m = a < b ? a : b;
   const bool ka = p.flag(y1, x1) != kInside, kb = p.flag(y2, x2) != kInside;
   double sol;
@@ -97,7 +96,7 @@ INTERORDER_HD float solve(const Planes& p, int y1, int x1, int y2, int x2) {
   return static_cast<float>(sol);
 }
 
-INTERORDER_HD float arrival(const Planes& p, int y, int x) {
+float arrival(const Planes& p, int y, int x) {
   const float a = solve(p, y - 1, x, y, x - 1), b = solve(p, y + 1, x, y, x - 1);
   const float c = solve(p, y - 1, x, y, x + 1), d = solve(p, y + 1, x, y, x + 1);
   const float ab = a < b ? a : b, cd = c < d ? c : d;
@@ -106,14 +105,14 @@ INTERORDER_HD float arrival(const Planes& p, int y, int x) {
 
 // One-sided or central difference of `get` along an axis, by which neighbours are not inside.
 template <typename Get>
-INTERORDER_HD float difference(bool next_known, bool prev_known, float central_scale, Get get) {
+float difference(bool next_known, bool prev_known, float central_scale, Get get) {
   if (next_known) return prev_known ? (get(1) - get(-1)) * central_scale : get(1) - get(0);
   return prev_known ? get(0) - get(-1) : 0.0f;
 }
 
 // The gradient at the channel byte `q` of a pixel one or more pixels from every edge (rows
 // `stride` bytes apart): image_gradient's common case.
-INTERORDER_HD void inner_gradient(const uint8_t* q, int64_t stride, bool right, bool left, bool down, bool up,
+void inner_gradient(const uint8_t* q, int64_t stride, bool right, bool left, bool down, bool up,
                                   float* gx, float* gy) {
   const int e = q[3], wst = q[-3], s = q[stride], n = q[-stride], mid = q[0];
   *gx = right ? (left ? static_cast<float>(e - wst) * 2.0f : static_cast<float>(e - mid))
@@ -125,7 +124,7 @@ INTERORDER_HD void inner_gradient(const uint8_t* q, int64_t stride, bool right, 
 // OpenCV's image gradient at the known pixel (k, l), channel c, from the neighbours that are
 // not inside (`right`, `left`, `down`, `up`). OpenCV reads the rows and columns next to the
 // image's edge one pixel inwards and doubles its central difference; both are kept.
-INTERORDER_HD void image_gradient(const Planes& p, int k, int l, int c, bool right, bool left, bool down, bool up,
+void image_gradient(const Planes& p, int k, int l, int c, bool right, bool left, bool down, bool up,
                                   float* gx, float* gy) {
   if (k > 0 && l > 0 && k < p.h - 1 && l < p.w - 1) {  // the common case: no edge to mind
     const uint8_t* q = p.rgb + (static_cast<int64_t>(k) * p.w + l) * 3 + c;
@@ -149,7 +148,7 @@ INTERORDER_HD void image_gradient(const Planes& p, int k, int l, int c, bool rig
 }
 
 // 1 / |r|^3 of the offset r, as OpenCV computes it.
-INTERORDER_HD float inverse_cube(int ry, int rx) {
+float inverse_cube(int ry, int rx) {
   const float length2 = static_cast<float>(rx * rx + ry * ry);
   return static_cast<float>(1.0 / (length2 * sqrt(static_cast<double>(length2))));
 }
@@ -158,7 +157,7 @@ INTERORDER_HD float inverse_cube(int ry, int rx) {
 // `weight`: colour, and the gradient term. `Interior`: (k, l) is at least one pixel from every
 // image edge, so neighbours are read without bounds checks (the same bytes: the common case).
 template <bool Interior>
-INTERORDER_HD void add_known(const Planes& p, int k, int l, float ry, float rx, float weight, float* ia, float* jx,
+void add_known(const Planes& p, int k, int l, float ry, float rx, float weight, float* ia, float* jx,
                              float* jy, float* s) {
   const int64_t i = static_cast<int64_t>(k) * p.w + l;
   bool kr, kl, kd, ku;
@@ -186,7 +185,7 @@ INTERORDER_HD void add_known(const Planes& p, int k, int l, float ry, float rx, 
 
 // The colour of the newly reached pixel (y, x): OpenCV's weighted first-order estimate.
 // `dst` holds inverse_cube of each offset of the (2 radius + 1)^2 window, row by row.
-INTERORDER_HD void paint(const Planes& p, int y, int x, int radius, const float* dst) {
+void paint(const Planes& p, int y, int x, int radius, const float* dst) {
   const float ty = p.t(y, x);
   const bool right = p.flag(y, x + 1) != kInside, left = p.flag(y, x - 1) != kInside;
   const bool down = p.flag(y + 1, x) != kInside, up = p.flag(y - 1, x) != kInside;
@@ -225,7 +224,7 @@ INTERORDER_HD void paint(const Planes& p, int y, int x, int radius, const float*
 
 // Marks in `p.mark` the pixels within `radius` (Chebyshev) of an unknown pixel: a separable
 // sliding count, rows into `p.flags`, then columns.
-INTERORDER_HD void dilate_unknown(const Planes& p, int radius) {
+void dilate_unknown(const Planes& p, int radius) {
   for (int y = 0; y < p.h; ++y) {
     const uint8_t* row = p.unknown + static_cast<int64_t>(y) * p.w;
     int count = 0;
@@ -247,7 +246,7 @@ INTERORDER_HD void dilate_unknown(const Planes& p, int radius) {
   }
 }
 
-INTERORDER_HD bool in_band(const Planes& p, int y, int x) {
+bool in_band(const Planes& p, int y, int x) {
   if (p.unknown[y * p.w + x]) return false;
   const auto hole = [&](int yy, int xx) { return p.inside_image(yy, xx) && p.unknown[yy * p.w + xx] != 0; };
   return hole(y - 1, x) || hole(y, x - 1) || hole(y, x + 1) || hole(y + 1, x);
@@ -255,7 +254,7 @@ INTERORDER_HD bool in_band(const Planes& p, int y, int x) {
 
 // Pops the front until it is empty: a popped pixel becomes `settled`; each inside neighbour gets
 // its arrival time (and its colour, given the `dst` table), joins the band and the front.
-INTERORDER_HD void march(const Planes& p, Heap& heap, uint8_t settled, int radius, const float* dst) {
+void march(const Planes& p, Heap& heap, uint8_t settled, int radius, const float* dst) {
   const int dy[4] = {-1, 0, 1, 0}, dx[4] = {0, -1, 0, 1};
   int32_t at;
   while (heap.pop(&at)) {
@@ -274,7 +273,7 @@ INTERORDER_HD void march(const Planes& p, Heap& heap, uint8_t settled, int radiu
 }
 
 // The whole fill of one image (telea.hpp); `dst` has room for (2 radius + 1)^2 floats.
-INTERORDER_HD void inpaint(const Planes& p, int radius, float* dst) {
+void inpaint(const Planes& p, int radius, float* dst) {
   const int side = 2 * radius + 1;
   for (int k = 0; k < side; ++k) {
     for (int l = 0; l < side; ++l) dst[k * side + l] = inverse_cube(k - radius, l - radius);
@@ -311,6 +310,6 @@ INTERORDER_HD void inpaint(const Planes& p, int radius, float* dst) {
   march(p, heap, kKnown, radius, dst);
 }
 
-INTERORDER_HD int clamp_radius(int radius) { return radius < 1 ? 1 : (radius > 100 ? 100 : radius); }
+int clamp_radius(int radius) { return radius < 1 ? 1 : (radius > 100 ? 100 : radius); }
 
 }  // namespace interorder::telea

@@ -11,13 +11,14 @@ import sys
 from typing import Any
 
 # What of the GPU half has run on a GPU in this project's tests, and where that is recorded. Kept
-# by hand: each entry turns True with the `benchmarks/gpu_check.sh` log that shows it passing.
+# by hand: each entry turns True with the `benchmarks/gpu_check.sh` log that shows it passing
+# (docs/gpu_runs/2026-12-04-h200/gpu_check.log: an H200, every CUDA test passing).
 GPU_PATHS_RUN = {
-    "cuda_kernels": False,  # tests/test_ops_cuda.py
-    "torch_cuda_graphs": False,  # tests/test_backends_cuda.py
-    "tensorrt": False,  # never: TensorRT cannot be installed on the project's machines
-    "cupy_frames": False,  # tests/test_backends_cuda.py, tests/test_device_path_cuda.py
-    "device_path": False,  # tests/test_device_path_cuda.py (on CPU tensors: tests/test_device_path.py, passing)
+    "cuda_kernels": True,  # tests/test_ops_cuda.py and the kernels' other CUDA tests
+    "torch_cuda_graphs": True,  # tests/test_backends_cuda.py
+    "tensorrt": False,  # never: TensorRT is not installed on the GPU machines lent so far
+    "cupy_frames": True,  # tests/test_backends_cuda.py, tests/test_device_path_cuda.py
+    "device_path": True,  # tests/test_device_path_cuda.py (on CPU tensors: tests/test_device_path.py)
 }
 
 # Where each stage of Engine(device="cuda").run and .stream works on the frame (backends.device_engine):
@@ -31,8 +32,8 @@ DEVICE_PATH_STAGES = {
     "pose_raster": "device",  # the mesh placement (vertices, box) is planned on the host
     "exemplar_fill": "device",  # background, and instances with instance="exemplar"
     "mnet_completion": "device",  # instance completion, MNet's or its classical fill alone (instance="telea",
-    # the default): crops, Telea (CUDA twin) and the net on the device (backends.device_mnet); MNet or
-    # Telea as a background filler (not the default) crosses
+    # the default): crops and the net on the device (backends.device_mnet), the crops' Telea fill on the
+    # host (a crop's round trip; no CUDA twin); MNet or Telea as a background filler (not the default) crosses
     "compositing": "device",
     "rgb_ornet_crops": "device",  # only for an ORNet trained with RGB input (the shipped one reads no image)
     "stream_tracking_order_reuse": "device",  # mask crops kept as tensors; ids, boxes, counts to the host

@@ -11,11 +11,13 @@ per-pixel stage runs there, on the Engine's stream:
 - pose: the moved mesh rasterized on the device (``backends.device_pose``);
 - fill: the exemplar (PatchMatch) fill of the freed background and, with ``instance="exemplar"``,
   of the revealed instance parts (``backends.device_fill``); MNet's completion of the revealed
-  instance parts, the default (``backends.device_mnet``: its crops, Telea fills and the net there);
+  instance parts, the default (``backends.device_mnet``: its crops and the net there, the crops'
+  Telea fills on the host, ``device_kernels.telea_inpaint``);
 - compositing: the layers painted back to front (``backends.device_composite``).
 
 What reaches the host is small: boxes, the order matrix, growth, which instances reveal anything,
-the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings. Two
+the pixels around the replaced people's joints, ORNet's 64 x 64 amodal crops, timings, and the
+crops and windows MNet's completion fills by Telea (a sequential march, with no CUDA twin). Two
 stages are host code and cross on purpose, each named where it happens (``_on_host``): MNet's
 background fill (not the default); a completion, pose or order stage that is not the package's.
 

@@ -5,8 +5,9 @@ square box around it; its S x S crop (known colours averaged over known pixels o
 wherever any pixel under it is hole) and the crop's Telea fill; MNet's correction of that fill,
 the whole batch in one call; the full-resolution Telea fill near the hole, the crop's fill
 resized standing in beyond; the correction resized onto the hole. Telea runs in the compiled
-core (its CUDA twin on CUDA tensors, ``device_kernels.telea_inpaint``), the net on the
-completion's backend; nothing crosses to the host but boxes.
+core on the host, the crops and windows it fills sent there and back
+(``device_kernels.telea_inpaint``: a GPU would run its march on one thread), the net on the
+completion's backend; nothing else crosses to the host but boxes.
 
 Resizing: OpenCV's area average is a separable weighted sum, applied here as two small matrix
 products (:func:`area_weights`); its bilinear resize is torch's (half-pixel centres, edges
