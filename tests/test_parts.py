@@ -9,7 +9,9 @@ import pytest
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose import InstanceMemory, Layer, merge_transfer, plan_removal, with_revealed
-from interorder_rt.compose.boxes import Part, mask_box, mask_box_in, union_box, union_in, with_visible
+from interorder_rt.compose.boxes import (
+    Part, mask_box, mask_box_in, plane_boxes, union_box, union_in, with_visible,
+)
 from interorder_rt.synth import generate_scene
 
 H, W = 40, 60
@@ -128,6 +130,17 @@ def test_a_mask_box_looked_for_in_a_box_is_the_tight_box():
     assert mask_box_in(mask, (0, 10, 40, 30)) == mask_box(mask) == (7, 12, 31, 20)
     assert mask_box_in(mask, None) is None
     assert mask_box_in(np.zeros((H, W), bool), (0, 0, 10, 10)) is None
+
+
+def test_the_boxes_of_a_stack_are_each_planes_tight_box_for_arrays_and_tensors():
+    import torch
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n, h, w = (int(v) for v in rng.integers(1, 30, 3))
+        stack = rng.random((n, h, w)) < rng.choice([0.0, 0.01, 0.2])  # empty planes, single pixels, blobs
+        expected = [mask_box(plane) for plane in stack]
+        assert plane_boxes(stack) == expected and plane_boxes(torch.from_numpy(stack)) == expected
 
 
 def test_the_union_of_masks_in_their_boxes_is_their_union():

@@ -145,3 +145,12 @@ def zeros_like(array: Any) -> Any:
     """Zeros shaped like a NumPy array or torch tensor, of its dtype, on the same device (on the
     host ``np.zeros``: calloc'd, about half the cost of ``np.zeros_like``'s fill on a frame-sized stack)."""
     return array.new_zeros(array.shape) if _torch(array) else np.zeros(array.shape, array.dtype)
+
+
+def joined(parts: list[Any], axis: int) -> Any:
+    """NumPy arrays, or torch tensors on one device, joined along ``axis`` (on that device)."""
+    if _torch(parts[0]):
+        import torch
+
+        return torch.cat(parts, dim=axis)
+    return np.concatenate(parts, axis=axis)

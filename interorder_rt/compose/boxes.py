@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from interorder_rt.backends.device_arrays import to_host
+from interorder_rt.backends.device_arrays import joined, to_host
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
@@ -58,9 +58,10 @@ def mask_boxes(masks: np.ndarray) -> list[Box | None]:
 
 def plane_boxes(stack: Any) -> list[Box | None]:
     """The tight box of each (H, W) plane of an (N, H, W) NumPy array or torch tensor (None where
-    empty), from its rows' and columns' hits: (N, H + W) values come to the host, not the stack."""
+    empty), from its rows' and columns' hits: (N, H + W) values come to the host in one read, not
+    the stack."""
     _, h, w = stack.shape
-    hits = np.concatenate([np.asarray(to_host(stack.any(2))), np.asarray(to_host(stack.any(1)))], axis=1)
+    hits = np.asarray(to_host(joined([stack.any(2), stack.any(1)], axis=1)))
     boxes: list[Box | None] = []
     for rows, cols in zip(hits[:, :h], hits[:, h:]):
         ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
