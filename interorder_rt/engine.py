@@ -149,7 +149,9 @@ class Engine:
         ``image`` (H, W, 3) uint8, ``mask`` the person's (H, W) mask, ``keypoints`` (18, 2). When the
         person is occluded in its own image, pass every instance's ``masks`` (N, H, W) and the
         person's ``index`` among them (``mask`` may then be omitted): ORNet recovers the person's
-        amodal mask and the completion stage completes the hidden parts before any warping.
+        amodal mask and the completion stage completes the hidden parts before any warping. A pose
+        stage with a ``prepare`` (the default's builds the person's mesh) prepares the person here,
+        not in the first frame.
         """
         image = as_image(image)
         if keypoints is None:
@@ -167,8 +169,12 @@ class Engine:
             raise ValueError("set_source needs the person's mask (or masks and index)")
         else:
             mask = as_masks(np.asarray(mask)[None], image.shape[:2])[0]
-        self.source = SourcePerson(image=image, mask=mask, keypoints=keypoints)
-        return self.source
+        source = SourcePerson(image=image, mask=mask, keypoints=keypoints)
+        prepare = getattr(self.pose, "prepare", None)
+        if callable(prepare):
+            prepare(source)  # before it replaces the current source: a failure leaves that in place
+        self.source = source
+        return source
 
     def _complete_source(self, image: np.ndarray, masks: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The source image with the person's hidden parts completed, and its amodal mask (r_a)."""

@@ -147,6 +147,29 @@ def test_an_occluded_source_is_completed_before_warping(engine):
     np.testing.assert_array_equal(person.image[~grown], src.image[~grown])
 
 
+def test_the_source_is_prepared_when_set_not_in_the_first_frame(monkeypatch):
+    from interorder_rt.pose import mesh_warp
+
+    builds = []
+    build_rig = mesh_warp.build_rig
+    monkeypatch.setattr(mesh_warp, "build_rig", lambda source: builds.append(source) or build_rig(source))
+    pair = make_transfer_pair(1, height=SIZE, width=SIZE)
+    src, ref, x, y = pair.source, pair.reference, pair.source_index, pair.reference_index
+    engine = Engine()
+    person = engine.set_source(src.image, keypoints=src.instances[x].keypoints, masks=src.modal, index=x)
+    assert builds == [person]
+    engine.run(image=ref.image, masks=ref.modal, target=y, keypoints=ref.instances[y].keypoints)
+    assert builds == [person]  # the first frame reused the rig
+
+    def refuse(source):
+        raise ValueError("no mesh for this person")
+
+    monkeypatch.setattr(mesh_warp, "build_rig", refuse)
+    with pytest.raises(ValueError, match="no mesh"):
+        engine.set_source(ref.image, keypoints=ref.instances[y].keypoints, masks=ref.modal, index=y)
+    assert engine.source is person  # a source that cannot be prepared leaves the current one
+
+
 def test_stream_yields_one_result_per_frame_with_a_consistent_order(ready):
     scenes = make_sequence(2, 4, height=SIZE, width=SIZE)
     frames = []

@@ -134,6 +134,10 @@ class MeshWarp:
             self._cached = (source, build_rig(source))
         return self._cached[1]
 
+    def prepare(self, source: SourcePerson) -> None:
+        """Build ``source``'s rig now (``PoseTransfer``: the Engine calls it when the source is set)."""
+        self.rig(source)
+
     def __call__(self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]) -> PoseOutput:
         """``source`` moved into ``target_keypoints`` (18, 2) on an ``(h, w)`` frame."""
         job, report = self.raster_job(source, target_keypoints, size)

@@ -152,7 +152,12 @@ class SourcePerson:
 
 @runtime_checkable
 class PoseTransfer(Protocol):
-    """Moves a source person into a target pose."""
+    """Moves a source person into a target pose.
+
+    A stage may also define ``prepare(source)``: the work that depends on the source alone (a
+    mesh, a part analysis), done when the Engine's source is set, so that a stream's first frame
+    does not pay for it.
+    """
 
     def __call__(
         self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]

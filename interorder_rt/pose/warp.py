@@ -101,6 +101,10 @@ class PartWarp:
             self._cached = (source, analyse_source(source))
         return self._cached[1]
 
+    def prepare(self, source: SourcePerson) -> None:
+        """Analyse ``source`` now (``PoseTransfer``: the Engine calls it when the source is set)."""
+        self.source_parts(source)
+
     def __call__(
         self, source: SourcePerson, target_keypoints: np.ndarray, size: tuple[int, int]
     ) -> tuple[np.ndarray, np.ndarray]:
