@@ -37,6 +37,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from interorder_rt.completion import ENGINE_FILLERS, ContentCompletion
 from interorder_rt.compose import paste_on_top
@@ -197,6 +198,17 @@ def panning_frames(frame: Frame, size: tuple[int, int], seed: int = 0):
     cycle = frames + frames[-2:0:-1]
     for k in itertools.count():
         yield cycle[k % len(cycle)]
+
+
+def on_device(frames, device: str):
+    """The benchmark's frames with their image and masks as torch tensors on ``device`` (CUDA frames
+    take the device path; on the CPU they stay NumPy arrays, as a CPU user's would)."""
+    for frame in frames:
+        if device == "cpu":
+            yield frame
+        else:
+            yield replace(frame, image=torch.from_numpy(frame.image).to(device),
+                          masks=torch.from_numpy(frame.masks).to(device))
 
 
 @SIZES

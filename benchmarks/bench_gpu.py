@@ -20,13 +20,12 @@ CUDA routes skip without a usable GPU. Run: ``python -m pytest benchmarks/bench_
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from benchmarks.bench_engine import MOVES, STARTUP, moving_frames, noisy_frames, scene_at
+from benchmarks.bench_engine import MOVES, STARTUP, moving_frames, noisy_frames, on_device, scene_at
 from interorder_rt import _ext
 
 RESOLUTIONS = {"720p": (720, 1280), "1080p": (1080, 1920)}
@@ -111,17 +110,6 @@ def test_engine_run(benchmark, pair, device, fillers):
     assert tuple(result.image.shape) == ref.image.shape
 
 
-def _on_device(frames, device: str):
-    """The benchmark's frames with their image and masks as torch tensors on ``device`` (CUDA frames
-    take the device path; on the CPU they stay NumPy arrays, as a CPU user's would)."""
-    for frame in frames:
-        if device == "cpu":
-            yield frame
-        else:
-            yield replace(frame, image=torch.from_numpy(frame.image).to(device),
-                          masks=torch.from_numpy(frame.masks).to(device))
-
-
 @pytest.mark.parametrize("scene", ["noisy", "moving"])
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 @pytest.mark.benchmark(group="gpu-engine-stream")
@@ -133,7 +121,7 @@ def test_engine_stream(benchmark, resolution, scene, device):
     engine = Engine(device=device, backend="auto" if device == "cpu" else "torch")
     frame = scene_at(engine, size)
     frames = noisy_frames(frame) if scene == "noisy" else moving_frames(frame, size)
-    results = engine.stream(_on_device(frames, device))
+    results = engine.stream(on_device(frames, device))
     result = _timed(benchmark, "stream", device, lambda: next(results), warmup=STARTUP,
                     ratio_group=f"Engine.stream {resolution}, {scene}", route=f"{device} {engine.order.backend}"
                     + (" device path" if engine._device_path is not None else ""), baseline=device == "cpu")

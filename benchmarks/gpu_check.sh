@@ -9,7 +9,8 @@
 #   3. run the GPU benchmarks (benchmarks/bench_gpu.py): Engine.run at 720p / 1080p and the ORNet
 #      stage, on the GPU and on the CPU in the same run;
 #   4. write gpu_check.log, cuda_tests.xml, bench_gpu.json and figures.json to the output folder;
-#   5. with the time left, the whole test suite (all_tests.xml).
+#   5. profile a stream of moving people on the GPU (profile_moving.txt);
+#   6. with the time left, the whole test suite (all_tests.xml).
 # Without a GPU the GPU steps skip with a message and the CPU figures are still written.
 #
 # Usage: benchmarks/gpu_check.sh [OUT_DIR]      (default: $OUT when set, else ./gpu_check_out)
@@ -68,7 +69,16 @@ timeout "$(budget 200)" "$python" -m pytest -q benchmarks/bench_gpu.py -p no:cac
 step "4. figures"
 timeout "$(budget 20)" "$python" benchmarks/bench_gpu_figures.py "$out" || status=1
 
-step "5. the whole test suite, as a user with a GPU runs it (what is left of the time)"
+step "5. where a stream of moving people spends its GPU time (torch's profiler)"
+if [ "$gpu" = 1 ]; then
+  timeout "$(budget 60)" "$python" -m benchmarks.profile_engine --device cuda --profiler torch --route stream-moving \
+    --size 720p --frames 6 --top 20 > "$out/profile_moving.txt" 2>&1 || status=1
+  echo "wrote profile_moving.txt"
+else
+  echo "skipped: no usable CUDA GPU"
+fi
+
+step "6. the whole test suite, as a user with a GPU runs it (what is left of the time)"
 timeout "$(budget 200)" "$python" -m pytest -q -p no:cacheprovider --junitxml="$out/all_tests.xml" || status=1
 
 step "done, status $status, log in $out/gpu_check.log"

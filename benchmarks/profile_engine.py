@@ -1,7 +1,10 @@
-"""Where a frame of the engine benchmark spends its time: a cProfile of its steady state.
+"""Where a frame of the engine benchmark spends its time: a profile of its steady state.
 
 ``bench_engine.py`` says how long a route takes; this says which functions take it, so the
 README's breakdowns of a frame come from a command. The scenes and streams are the benchmark's.
+``--device cuda`` runs them as CUDA frames through the device path, and there ``--profiler torch``
+uses torch's profiler instead of cProfile: the host operators, the GPU kernels, and the copies and
+synchronisations that wait for them.
 Run: ``python -m benchmarks.profile_engine --size 1080p-720p-people --route run``.
 """
 
@@ -14,7 +17,7 @@ import pstats
 
 import torch
 
-from benchmarks.bench_engine import moving_frames, noisy_frames, scene_at, wide_scene_at
+from benchmarks.bench_engine import moving_frames, noisy_frames, on_device, scene_at, wide_scene_at
 from benchmarks.conftest import CPU_THREADS
 from interorder_rt.engine import Engine
 
@@ -23,14 +26,18 @@ ROUTES = ("run", "stream", "stream-noisy", "stream-moving")
 WARMUP = 3
 
 
-def frames(engine: Engine, size: str, route: str):
-    """The route's frames, one a step, for the scene of ``size``."""
+def frames(engine: Engine, size: str, route: str, device: str = "cpu"):
+    """The route's frames, one a step, for the scene of ``size`` (as torch tensors on ``device``
+    when it is not the CPU)."""
     frame = wide_scene_at(engine) if SIZES[size] is None else scene_at(engine, SIZES[size])
     if route == "run":
-        return (engine.run(frame) for _ in itertools.count())
+        given = next(on_device([frame], device))
+        return (engine.run(given) for _ in itertools.count())
     if route == "stream-moving":
-        return engine.stream(moving_frames(frame, SIZES[size]))
-    return engine.stream(noisy_frames(frame) if route == "stream-noisy" else itertools.repeat(frame))
+        sequence = moving_frames(frame, SIZES[size])
+    else:
+        sequence = noisy_frames(frame) if route == "stream-noisy" else itertools.repeat(frame)
+    return engine.stream(on_device(sequence, device))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,16 +46,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--route", choices=ROUTES, default="stream")
     parser.add_argument("--frames", type=int, default=20, help="frames profiled after the warm-up")
     parser.add_argument("--top", type=int, default=25, help="functions listed, by their own time")
-    parser.add_argument("--callers", default=None, help="also list the callers of functions matching this")
+    parser.add_argument("--callers", default=None, help="also list the callers of functions matching this (cProfile)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--profiler", choices=("cprofile", "torch"), default="cprofile")
     args = parser.parse_args(argv)
     if args.frames < 1:
         parser.error("--frames must be at least 1")
     if args.route == "stream-moving" and SIZES[args.size] is None:
         parser.error("the moving stream has no 1080p-720p-people scene")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU here")
+    if args.profiler == "torch" and args.device == "cpu":
+        parser.error("--profiler torch sees torch's operators only, and the CPU path runs NumPy and ONNX Runtime: "
+                     "use cProfile there")
     torch.set_num_threads(CPU_THREADS)
-    steps = frames(Engine(), args.size, args.route)
+    engine = Engine(device=args.device, backend="torch" if args.device == "cuda" else "auto")
+    steps = frames(engine, args.size, args.route, args.device)
     for _ in range(WARMUP):
         next(steps)
+    if args.profiler == "torch":
+        torch_profile(steps, args)
+        return
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.frames):
@@ -60,6 +78,25 @@ def main(argv: list[str] | None = None) -> None:
     stats.print_stats(args.top)
     if args.callers:
         stats.print_callers(args.callers)
+
+
+def torch_profile(steps, args: argparse.Namespace) -> None:
+    """``args.frames`` steps under torch's profiler: the operators by their own host time and, on
+    CUDA, the kernels by their GPU time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = args.device == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as recorded:
+        for _ in range(args.frames):
+            next(steps)
+        if cuda:
+            torch.cuda.synchronize()
+    table = recorded.key_averages()
+    print(f"{args.route} at {args.size} on {args.device}, {args.frames} frames under torch's profiler")
+    print(table.table(sort_by="self_cpu_time_total", row_limit=args.top, max_name_column_width=80))
+    if cuda:
+        print(table.table(sort_by="self_cuda_time_total", row_limit=args.top, max_name_column_width=80))
 
 
 if __name__ == "__main__":

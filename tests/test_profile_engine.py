@@ -18,6 +18,7 @@ def test_it_profiles_a_route_and_lists_the_callers_asked_for(capsys):
 @pytest.mark.parametrize("argv, says", [
     (["--size", "1080p-720p-people", "--route", "stream-moving"], "no 1080p-720p-people scene"),
     (["--frames", "0"], "--frames must be at least 1"),
+    (["--profiler", "torch"], "use cProfile there"),
 ])
 def test_it_refuses_what_it_cannot_profile(capsys, argv, says):
     with pytest.raises(SystemExit):
