@@ -218,6 +218,23 @@ def test_a_camera_cut_clears_the_memory():
     np.testing.assert_array_equal(out[hole & ~person], new_shot[hole & ~person])
 
 
+def test_a_flat_panning_frame_finds_enough_features_to_follow():
+    """A low-contrast background gives FAST's default threshold a handful of corners, too few for
+    RANSAC (every frame was a cut); the lower threshold finds enough and the memory follows."""
+    import cv2
+
+    from interorder_rt.compose.background_memory import MIN_FEATURES, orb_features
+
+    noise = cv2.GaussianBlur(np.random.default_rng(0).normal(0, 1, (256, 400)).astype(np.float32), (0, 0), 2.0)
+    wide = np.clip(128 + noise / noise.std() * 8, 0, 255).astype(np.uint8)
+    assert len(cv2.ORB_create().detect(wide[:, :256], None)) < MIN_FEATURES
+    assert len(orb_features(wide[:, :256], np.ones((256, 256), bool))[0]) >= MIN_FEATURES
+    memory = BackgroundMemory("homography")
+    for k in range(5):
+        memory.update(np.repeat(wide[:, 3 * k : 3 * k + 256, None], 3, axis=2), np.zeros((256, 256), bool))
+    assert memory.cuts == 0
+
+
 def test_homography_memory_follows_a_panning_camera():
     wide = mosaic(240, 600, 2)
     memory = BackgroundMemory("homography")

@@ -38,6 +38,10 @@ CUT_DIFFERENCE = 40.0  # mean |gray| difference on shared background above which
 CUT_SAMPLES = 4096  # background pixels compared per frame for the cut test
 MIN_INLIERS = 40  # RANSAC inliers below which the homography is not trusted (a cut)
 ORB_FEATURES = 1000
+# ORB's FAST corner threshold: OpenCV's default, then a lower one for a frame whose background
+# gives fewer than MIN_FEATURES corners at it (a flat or small frame: RANSAC would fail, a cut).
+ORB_FAST_THRESHOLDS = (20, 5)
+MIN_FEATURES = 2 * MIN_INLIERS
 
 Features = tuple[np.ndarray, "np.ndarray | None"]  # (K, 2) float32 keypoint positions, their ORB descriptors
 
@@ -232,8 +236,12 @@ class BackgroundMemory:
 
 def orb_features(gray: np.ndarray, mask: np.ndarray) -> Features:
     """The ORB keypoints of a grey frame found where ``mask`` (its background) is set: their
-    positions and descriptors."""
-    keypoints, descriptors = cv2.ORB_create(ORB_FEATURES).detectAndCompute(gray, mask.astype(np.uint8))
+    positions and descriptors (at the first of ``ORB_FAST_THRESHOLDS`` giving ``MIN_FEATURES``)."""
+    where = mask.astype(np.uint8)
+    for threshold in ORB_FAST_THRESHOLDS:
+        keypoints, descriptors = cv2.ORB_create(ORB_FEATURES, fastThreshold=threshold).detectAndCompute(gray, where)
+        if len(keypoints) >= MIN_FEATURES:
+            break
     return np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors
 
 
