@@ -15,8 +15,7 @@ import numpy as np
 import torch
 
 from interorder_rt.backends import device_kernels
-from interorder_rt.backends.device_masks import tensor_box
-from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.boxes import Box, plane_box
 from interorder_rt.backends.device_memory import TensorArrays
 from interorder_rt.compose.exemplar import (
     PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, matched_as_hole, padded, patch_reach, source_in,
@@ -31,7 +30,7 @@ def exemplar_fill_tensor(
     pixels (default: those not in ``avoid``), on the image's device; other pixels unchanged.
     ``shown``: the hole pixels whose fill is seen, as for the host fill."""
     out = image.clone()
-    tight = tensor_box(hole)
+    tight = plane_box(hole)
     if tight is None:
         return out
     h, w = hole.shape

@@ -26,11 +26,6 @@ from interorder_rt.compose.removal import MIN_MARGIN, layer_ranks
 from interorder_rt.ops.order import OrderResult
 
 
-def tensor_box(plane: torch.Tensor) -> Box | None:
-    """The tight box of an (H, W) plane's nonzero pixels; None when there are none."""
-    return plane_boxes(plane[None])[0]
-
-
 def give_to_front(masks: torch.Tensor, layering: Sequence[int], overlapping: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """``compose.give_to_front``: (owned, reassigned). ``overlapping`` says whether any two masks
     share a pixel (the order stage's intersection matrix knows)."""

@@ -38,9 +38,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from interorder_rt.backends.device_masks import tensor_box
 from interorder_rt.compose.background_memory import BackgroundMemory, Features, cut_samples, orb_features, shot_changed
-from interorder_rt.compose.boxes import Box
+from interorder_rt.compose.boxes import Box, plane_box
 from interorder_rt.compose.repeat_cache import RepeatCache
 
 MATCH_SIDE = 640  # a bound for the grey copy a homography is estimated on, when one is asked (pixels)
@@ -51,7 +50,7 @@ SUBPIXEL_STOP = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 20, 0.01)
 class TensorArrays:
     """``compose.instance_memory.HostArrays`` on torch tensors: the same steps, where the tensors are."""
 
-    box = staticmethod(tensor_box)
+    box = staticmethod(plane_box)
     copy = staticmethod(torch.clone)
     zeros_like = staticmethod(torch.zeros_like)
 

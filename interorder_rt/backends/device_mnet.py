@@ -26,8 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from interorder_rt.backends import device_kernels
-from interorder_rt.backends.device_masks import tensor_box
-from interorder_rt.compose.boxes import plane_boxes
+from interorder_rt.compose.boxes import plane_box, plane_boxes
 from interorder_rt.completion import (
     INSTANCE_FILL_BAND, INSTANCE_MARGIN, TELEA_RADIUS, ContentCompletion, CropBox, square_around, window_around,
 )
@@ -94,7 +93,7 @@ def box_fill(image: torch.Tensor, known: torch.Tensor, box: CropBox, hole: torch
     inside = known[y0:y1, x0:x1]
     patch = torch.where(inside[..., None], image[y0:y1, x0:x1], torch.zeros((), dtype=torch.uint8, device=image.device))
     unknown = ~inside
-    tight = tensor_box(hole[y0:y1, x0:x1])
+    tight = plane_box(hole[y0:y1, x0:x1])
     wx0, wy0, wx1, wy1 = (0, 0, x1 - x0, y1 - y0) if tight is None else window_around(tight, unknown)
     todo = unknown[wy0:wy1, wx0:wx1]
     reach = 2 * (TELEA_RADIUS + INSTANCE_FILL_BAND) + 1

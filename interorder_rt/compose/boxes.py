@@ -69,6 +69,11 @@ def plane_boxes(stack: Any) -> list[Box | None]:
     return boxes
 
 
+def plane_box(plane: Any) -> Box | None:
+    """:func:`plane_boxes` of one (H, W) plane: its tight box, None when it is empty."""
+    return plane_boxes(plane[None])[0]
+
+
 def listed_boxes(boxes: np.ndarray) -> list[Box | None]:
     """An (N, 4) array of ``x0, y0, x1, y1`` boxes (``MaskSet.boxes``: zeros for an empty mask) as
     :func:`mask_boxes` gives them."""

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from interorder_rt.backends.device_arrays import copy_of, count_set, zeros_like
-from interorder_rt.compose.boxes import Box, intersection, plane_boxes
+from interorder_rt.compose.boxes import Box, intersection, plane_box, plane_boxes
 from interorder_rt.compose.instance_memory import box_shifts
 from interorder_rt.ops.order import OrderResult
 
@@ -140,7 +140,7 @@ class _Anchor:
             self._completions, self._extents = [], []
             for k, outer in enumerate(plane_boxes(self.amodal)):
                 beyond = None if outer is None else self._beyond(k, outer)
-                tight = None if beyond is None else plane_boxes(beyond[None])[0]
+                tight = None if beyond is None else plane_box(beyond)
                 if tight is None:
                     self._completions.append(None)
                     self._extents.append(None)
