@@ -26,6 +26,15 @@ class Context:
         return self.world_size > 1
 
 
+DEVICES = ("cpu", "cuda")
+
+
+def check_device(device: str) -> None:
+    """ValueError unless ``device`` is one of ``DEVICES``."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+
+
 def init(device: str | None = None) -> Context:
     """Join the process group when launched by ``torchrun`` (gloo on CPU, nccl on GPU).
 
@@ -36,8 +45,7 @@ def init(device: str | None = None) -> Context:
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     kind = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if kind not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    check_device(kind)
     if kind == "cuda":
         if local_rank >= torch.cuda.device_count():
             raise ValueError(

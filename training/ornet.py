@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--queue", type=int, default=2048)
     train.add_argument("--checkpoint-every", type=int, default=100)
     train.add_argument("--threads", type=int, help="torch intra-op threads per process")
-    train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+    train.add_argument("--device", choices=distributed.DEVICES, help="default: cuda when available")
     return p.parse_args(argv)
 
 

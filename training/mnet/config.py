@@ -9,6 +9,7 @@ from pathlib import Path
 
 from interorder_rt.io.atomic import atomic_write_bytes
 from training.checks import check_range
+from training.distributed import check_device
 
 # Options a resumed run may change; any other difference from the saved run is an error.
 RESUMABLE = {"out", "resume", "contrastive_steps", "steps", "log_every", "eval_every", "ckpt_every",
@@ -66,8 +67,8 @@ class TrainConfig:
         check_range("background_share", self.background_share, 0, 1)
         if self.max_minutes is not None:
             check_range("max_minutes", self.max_minutes, 0, low_open=True)
-        if self.device not in (None, "cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.device is not None:
+            check_device(self.device)
         if len(self.widths) != 4 or min(self.widths) < 1:
             raise ValueError(f"widths must be 4 positive channel counts, got {self.widths}")
 
