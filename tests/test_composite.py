@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from interorder_rt import _ext
-from interorder_rt.compose.painter import Layer, paint, paint_reference
+from interorder_rt.compose.painter import Layer, paint, paint_image, paint_reference, shown_pixels
 
 pytestmark = pytest.mark.skipif(_ext.compiled() is None, reason="the compiled core is not built")
 
@@ -38,6 +38,19 @@ def test_kernel_equals_numpy_reference(seed):
     ref_out, ref_owner = paint_reference(base, layers)
     np.testing.assert_array_equal(owner, ref_owner)
     np.testing.assert_array_equal(out, ref_out)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_painting_without_an_owner_map_gives_the_image_and_each_layer_where_it_shows(seed):
+    base, layers = random_layers(seed)
+    out, owner = paint(base, layers)
+    np.testing.assert_array_equal(paint_image(base, layers), out)
+    for k in range(len(layers)):
+        np.testing.assert_array_equal(shown_pixels(layers, k), owner == k)
+    canvas = base.copy()
+    _ext.compiled().paint_layers(canvas, None, [lr.rgb for lr in layers], [lr.mask for lr in layers],
+                                 [lr.alpha for lr in layers], [lr.box or (0, 0, 53, 37) for lr in layers])
+    np.testing.assert_array_equal(canvas, out)
 
 
 def test_blend_matches_numpy_float32_at_every_alpha():
@@ -84,3 +97,8 @@ def test_cuda_equals_cpu(seed):
                         [lr.box or (0, 0, w, h) for lr in layers], 0, 0)
     np.testing.assert_array_equal(owner.to_numpy(), cpu_owner)
     np.testing.assert_array_equal(canvas.to_numpy(), cpu_out)
+    bare = upload(base)  # no owner map kept: the same image
+    C.cuda_paint_layers(bare.ptr, 0, h, w, [r.ptr for r, _, _ in kept], [m.ptr for _, m, _ in kept],
+                        [0 if a is None else a.ptr for _, _, a in kept],
+                        [lr.box or (0, 0, w, h) for lr in layers], 0, 0)
+    np.testing.assert_array_equal(bare.to_numpy(), cpu_out)

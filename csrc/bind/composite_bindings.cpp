@@ -23,9 +23,13 @@ void paint(const py::handle& canvas_obj, const py::handle& owner_obj, const std:
   if (canvas.shape(2) != 3) throw py::value_error("canvas must have shape (H, W, 3)");
   if (!canvas.writeable()) throw py::value_error("canvas must be writeable");
   const int64_t h = canvas.shape(0), w = canvas.shape(1);
-  auto owner = require_array<int32_t>(owner_obj, "owner", 2);
-  if (owner.shape(0) != h || owner.shape(1) != w) throw py::value_error("owner must have the canvas's (H, W)");
-  if (!owner.writeable()) throw py::value_error("owner must be writeable");
+  int32_t* owner = nullptr;
+  if (!owner_obj.is_none()) {
+    auto map = require_array<int32_t>(owner_obj, "owner", 2);
+    if (map.shape(0) != h || map.shape(1) != w) throw py::value_error("owner must have the canvas's (H, W)");
+    if (!map.writeable()) throw py::value_error("owner must be writeable");
+    owner = map.mutable_data();
+  }
   const size_t count = rgbs.size();
   if (masks.size() != count || alphas.size() != count || boxes.size() != count) {
     throw py::value_error("rgbs, masks, alphas and boxes must hold one entry per layer");
@@ -41,7 +45,7 @@ void paint(const py::handle& canvas_obj, const py::handle& owner_obj, const std:
     layer.x1 = boxes[k][2];
     layer.y1 = boxes[k][3];
   }
-  const Canvas out{canvas.mutable_data(), owner.mutable_data(), h, w};
+  const Canvas out{canvas.mutable_data(), owner, h, w};
   py::gil_scoped_release release;
   paint_layers(layers.data(), static_cast<int64_t>(count), out);
 }
@@ -52,7 +56,7 @@ void register_composite(py::module_& m) {
   m.def("paint_layers", &paint, py::arg("canvas"), py::arg("owner"), py::arg("rgbs"), py::arg("masks"),
         py::arg("alphas"), py::arg("boxes"),
         "Paint layers back to front onto canvas (H, W, 3) uint8 in place, each within its box (x0, y0, x1, y1); "
-        "owner (H, W) int32 gets the layer index of every pixel a layer covers. A layer with alpha (not None) "
+        "owner (H, W) int32, unless None, gets the layer index of every pixel a layer covers. A layer with alpha (not None) "
         "blends where alpha > 0; one without covers its mask.");
 }
 

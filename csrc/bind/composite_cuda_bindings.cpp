@@ -25,7 +25,7 @@ void paint_device(uintptr_t canvas, uintptr_t owner, int64_t height, int64_t wid
     throw py::value_error("rgbs, masks, alphas and boxes must hold one entry per layer");
   }
   if (height * width == 0 || count == 0) return;
-  if (canvas == 0 || owner == 0) throw py::value_error("canvas and owner must be device pointers, got null");
+  if (canvas == 0) throw py::value_error("canvas must be a device pointer, got null");
   std::vector<PaintLayer> layers(count);
   for (size_t k = 0; k < count; ++k) {
     if (rgbs[k] == 0 || (masks[k] == 0 && alphas[k] == 0)) {
@@ -49,7 +49,7 @@ void paint_device(uintptr_t canvas, uintptr_t owner, int64_t height, int64_t wid
 void register_composite_cuda(py::module_& m) {
   m.def("cuda_paint_layers", &paint_device, py::arg("canvas"), py::arg("owner"), py::arg("height"), py::arg("width"),
         py::arg("rgbs"), py::arg("masks"), py::arg("alphas"), py::arg("boxes"), py::arg("device"), py::arg("stream"),
-        "paint_layers on device pointers (an alpha of 0 means none; a layer with alpha needs no mask).");
+        "paint_layers on device pointers (an alpha of 0 means none; a layer with alpha needs no mask; an owner of 0 keeps no owner map).");
 }
 
 }  // namespace interorder::bind

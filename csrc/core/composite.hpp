@@ -19,10 +19,10 @@ struct PaintLayer {
 };
 
 // The canvas, painted in place: rgb (h, w, 3) uint8, owner (h, w) int32 set to the index of the
-// layer each covered pixel now shows (untouched elsewhere).
+// layer each covered pixel now shows (untouched elsewhere); a null owner keeps no such map.
 struct Canvas {
   uint8_t* rgb = nullptr;
-  int32_t* owner = nullptr;
+  int32_t* owner = nullptr;  // may be null
   int64_t h = 0;
   int64_t w = 0;
 };

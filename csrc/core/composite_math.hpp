@@ -32,7 +32,7 @@ INTERORDER_HD void paint_pixel(const PaintLayer& layer, int32_t k, int64_t p, co
     const float a = div_rn(static_cast<float>(coverage), 255.0f);
     for (int c = 0; c < 3; ++c) dst[c] = blend_channel(src[c], dst[c], a);
   }
-  canvas.owner[p] = k;
+  if (canvas.owner != nullptr) canvas.owner[p] = k;
 }
 
 // The layer's box clipped to the canvas, as (x0, y0, x1, y1); empty when x1 <= x0 or y1 <= y0.

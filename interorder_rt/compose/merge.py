@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from interorder_rt.compose.boxes import Box, union_box
-from interorder_rt.compose.painter import Layer, paint
+from interorder_rt.compose.painter import Layer, paint_image, shown_pixels
 from interorder_rt.compose.removal import RemovalPlan
 
 
@@ -69,17 +69,7 @@ def merge_transfer(
     if completed is None:
         completed = dict.fromkeys(plan.needs_completion(), background)
         layering = layering[min((layering.index(t) for t in people), default=len(layering)) :]
-    out, owner = paint(background, transfer_layers(image, modal, layering, plan, completed, people, boxes), in_place)
-    visible = {t: _shows(owner, layering.index(t), people[t].box) for t in people}
+    layers = transfer_layers(image, modal, layering, plan, completed, people, boxes)
+    out = paint_image(background, layers, in_place)
+    visible = {t: shown_pixels(layers, layering.index(t)) for t in people}
     return out, visible
-
-
-def _shows(owner: np.ndarray, index: int, box: Box | None) -> np.ndarray:
-    """(H, W) bool: where the ``owner`` map shows layer ``index``, compared within the layer's
-    ``box`` only (it paints nowhere else)."""
-    if box is None:
-        return owner == index
-    x0, y0, x1, y1 = (max(v, 0) for v in box)
-    out = np.zeros(owner.shape, bool)
-    out[y0:y1, x0:x1] = owner[y0:y1, x0:x1] == index
-    return out

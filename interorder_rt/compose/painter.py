@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from interorder_rt import _ext
-from interorder_rt.compose.boxes import Box, mask_box
+from interorder_rt.compose.boxes import Box, intersection, mask_box
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,50 @@ def paint(base: np.ndarray, layers: Sequence[Layer], in_place: bool = False) -> 
     ``layers`` of the layer each pixel shows (of a layer with alpha: wherever its alpha is
     non-zero), ``-1`` where the base shows.
     """
+    return _painted(base, layers, in_place, keep_owner=True)
+
+
+def paint_image(base: np.ndarray, layers: Sequence[Layer], in_place: bool = False) -> np.ndarray:
+    """:func:`paint`'s image alone, with no frame-sized owner map (:func:`shown_pixels` tells
+    where one layer shows, within its box)."""
+    return _painted(base, layers, in_place, keep_owner=False)[0]
+
+
+def shown_pixels(layers: Sequence[Layer], index: int) -> np.ndarray:
+    """(H, W) bool: where layer ``index`` shows once ``layers`` are painted back to front, the
+    pixels it covers that no later layer covers (:func:`paint`'s ``owner == index``), worked
+    out within its box only."""
+    h, w = layers[index].mask.shape
+    out = np.zeros((h, w), bool)
+    box = intersection(_painted_box(layers[index], h, w), (0, 0, w, h))
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    shows = out[y0:y1, x0:x1]
+    shows[...] = _covered(layers[index], box, h, w)
+    for layer in layers[index + 1:]:
+        shows &= ~_covered(layer, box, h, w)
+    return out
+
+
+def _painted_box(layer: Layer, height: int, width: int) -> Box:
+    return layer.box or (0, 0, width, height)
+
+
+def _covered(layer: Layer, box: Box, height: int, width: int) -> np.ndarray:
+    """(y1 - y0, x1 - x0) bool: the pixels of ``box`` that ``layer`` paints (inside its own box)."""
+    x0, y0, x1, y1 = box
+    out = np.zeros((y1 - y0, x1 - x0), bool)
+    inside = intersection(_painted_box(layer, height, width), box)
+    if inside is not None:
+        ix0, iy0, ix1, iy1 = inside
+        plane = layer.mask if layer.alpha is None else layer.alpha
+        out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = plane[iy0:iy1, ix0:ix1] != 0
+    return out
+
+
+def _painted(base: np.ndarray, layers: Sequence[Layer], in_place: bool,
+             keep_owner: bool) -> tuple[np.ndarray, np.ndarray | None]:
     base = _checked(base, layers)
     core = _ext.compiled()
     if core is None:
@@ -64,8 +108,7 @@ def paint(base: np.ndarray, layers: Sequence[Layer], in_place: bool = False) -> 
             out = base
         return out, owner
     out = base if in_place else base.copy()
-    owner = np.full(base.shape[:2], -1, dtype=np.int32)
-    h, w = base.shape[:2]
+    owner = np.full(base.shape[:2], -1, dtype=np.int32) if keep_owner else None
     core.paint_layers(
         out, owner,
         [np.ascontiguousarray(layer.rgb, dtype=np.uint8) for layer in layers],
