@@ -25,17 +25,17 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.bench_engine import MOVES, STARTUP, moving_frames, noisy_frames, on_device, scene_at
+from benchmarks.bench_engine import STARTUP, moving_frames, noisy_frames, on_device, scene_at
 from interorder_rt import _ext
 
 RESOLUTIONS = {"720p": (720, 1280), "1080p": (1080, 1920)}
 TARGET_P50_MS = {"720p": 4.0, "1080p": 6.0, "ornet": 1.0}
 # Rounds per (test, device): the whole GPU check must end within 8 minutes (three Engine routes at
 # two sizes, CPU included). p99 of 60 rounds is close to their maximum.
-# A stream times the same frames on both devices: one forth-and-back cycle of the moving scene.
-CYCLE = 2 * (MOVES - 1)
-ROUNDS = {("engine", "cpu"): 5, ("engine", "cuda"): 60, ("stream", "cpu"): CYCLE, ("stream", "cuda"): CYCLE,
-          ("ornet", "cpu"): 20, ("ornet", "cuda"): 500}
+# A stream times the same frames on both devices, each new to it (the moving scene walks on).
+STREAM_ROUNDS = 14
+ROUNDS = {("engine", "cpu"): 5, ("engine", "cuda"): 60, ("stream", "cpu"): STREAM_ROUNDS,
+          ("stream", "cuda"): STREAM_ROUNDS, ("ornet", "cpu"): 20, ("ornet", "cuda"): 500}
 WARMUP = {"cpu": 1, "cuda": 10}  # Engine.run and ORNet; a stream's first frames: bench_engine.STARTUP
 
 pytestmark = pytest.mark.usefixtures("torch_threads")
@@ -120,7 +120,7 @@ def test_engine_stream(benchmark, resolution, scene, device):
     size = RESOLUTIONS[resolution]
     engine = Engine(device=device, backend="auto" if device == "cpu" else "torch")
     frame = scene_at(engine, size)
-    frames = noisy_frames(frame) if scene == "noisy" else moving_frames(frame, size)
+    frames = noisy_frames(frame) if scene == "noisy" else moving_frames(frame, size, STARTUP + STREAM_ROUNDS)
     results = engine.stream(on_device(frames, device))
     result = _timed(benchmark, "stream", device, lambda: next(results), warmup=STARTUP,
                     ratio_group=f"Engine.stream {resolution}, {scene}", route=f"{device} {engine.order.backend}"

@@ -26,15 +26,15 @@ ROUTES = ("run", "stream", "stream-noisy", "stream-moving")
 WARMUP = 3
 
 
-def frames(engine: Engine, size: str, route: str, device: str = "cpu"):
+def frames(engine: Engine, size: str, route: str, count: int, device: str = "cpu"):
     """The route's frames, one a step, for the scene of ``size`` (as torch tensors on ``device``
-    when it is not the CPU)."""
+    when it is not the CPU); the moving stream has ``count`` of them."""
     frame = wide_scene_at(engine) if SIZES[size] is None else scene_at(engine, SIZES[size])
     if route == "run":
         given = next(on_device([frame], device))
         return (engine.run(given) for _ in itertools.count())
     if route == "stream-moving":
-        sequence = moving_frames(frame, SIZES[size])
+        sequence = moving_frames(frame, SIZES[size], count)
     else:
         sequence = noisy_frames(frame) if route == "stream-noisy" else itertools.repeat(frame)
     return engine.stream(on_device(sequence, device))
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
                      "use cProfile there")
     torch.set_num_threads(CPU_THREADS)
     engine = Engine(device=args.device, backend="torch" if args.device == "cuda" else "auto")
-    steps = frames(engine, args.size, args.route, args.device)
+    steps = frames(engine, args.size, args.route, WARMUP + args.frames, args.device)
     for _ in range(WARMUP):
         next(steps)
     if args.profiler == "torch":
