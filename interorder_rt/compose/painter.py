@@ -32,6 +32,11 @@ class Layer:
     alpha: np.ndarray | None = None  # (H, W) uint8 coverage, 0..255
     box: Box | None = None
 
+    @property
+    def coverage(self) -> np.ndarray:
+        """The plane whose non-zero pixels the layer paints: its alpha when it has one, else its mask."""
+        return self.mask if self.alpha is None else self.alpha
+
 
 def _checked(base: np.ndarray, layers: Sequence[Layer]) -> np.ndarray:
     base = np.asarray(base)
@@ -92,8 +97,7 @@ def _covered(layer: Layer, box: Box, height: int, width: int) -> np.ndarray:
     inside = intersection(_painted_box(layer, height, width), box)
     if inside is not None:
         ix0, iy0, ix1, iy1 = inside
-        plane = layer.mask if layer.alpha is None else layer.alpha
-        out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = plane[iy0:iy1, ix0:ix1] != 0
+        out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = layer.coverage[iy0:iy1, ix0:ix1] != 0
     return out
 
 
@@ -114,7 +118,7 @@ def _painted(base: np.ndarray, layers: Sequence[Layer], in_place: bool,
         [np.ascontiguousarray(layer.rgb, dtype=np.uint8) for layer in layers],
         [np.ascontiguousarray(layer.mask, dtype=bool) for layer in layers],
         [None if layer.alpha is None else np.ascontiguousarray(layer.alpha, dtype=np.uint8) for layer in layers],
-        [layer.box or mask_box(layer.mask if layer.alpha is None else layer.alpha) or (0, 0, 0, 0) for layer in layers],
+        [layer.box or mask_box(layer.coverage) or (0, 0, 0, 0) for layer in layers],
     )
     return out, owner
 
