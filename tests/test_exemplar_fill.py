@@ -3,6 +3,7 @@ textures are continued, and awkward holes (frame border, most of the frame, no s
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -10,7 +11,7 @@ import torch
 from interorder_rt import _ext
 from interorder_rt.completion import ContentCompletion
 from interorder_rt.compose.exemplar import (
-    MAX_PARTS, ExemplarOptions, exemplar_fill, fill_regions, matched_as_hole, padded,
+    MAX_PARTS, ExemplarOptions, context_box, exemplar_fill, fill_regions, matched_as_hole, padded,
 )
 
 pytestmark = pytest.mark.skipif(_ext.compiled() is None, reason="compiled core not built")
@@ -131,13 +132,13 @@ def test_a_hole_in_far_parts_is_filled_part_by_part():
     left, right = disc(120, 400, 60, 60, 10), disc(120, 400, 60, 330, 12)
     x0, y0, x1, y1 = 40, 40, 345, 73
     assert sorted(fill_regions((left | right)[y0:y1, x0:x1], (x0, y0), 0.25, 24, 120, 400)) == [
-        padded((50, 50, 71, 71), 0.25, 24, 120, 400), padded((318, 48, 343, 73), 0.25, 24, 120, 400)]
+        context_box((50, 50, 71, 71), 0.25, 24, 120, 400), context_box((318, 48, 343, 73), 0.25, 24, 120, 400)]
     apart = exemplar_fill(image, left | right)
     alone = exemplar_fill(exemplar_fill(image, left), right)
     np.testing.assert_array_equal(apart, alone)
     near = disc(120, 400, 60, 95, 10)
     assert fill_regions((left | near)[40:81, 50:106], (50, 40), 0.25, 24, 120, 400) == [
-        padded((50, 50, 106, 71), 0.25, 24, 120, 400)]
+        context_box((50, 50, 106, 71), 0.25, 24, 120, 400)]
 
 
 def test_a_part_no_patch_fits_sends_the_whole_hole_to_the_fallbacks():
@@ -169,6 +170,45 @@ def test_an_instance_beside_the_hole_does_not_pull_the_background_towards_its_co
     assert np.abs(out[hole].astype(int) - (200, 180, 100)).mean() < 4
 
 
+def test_a_context_band_the_frame_edge_cuts_off_goes_to_the_other_side():
+    assert context_box((100, 100, 140, 180), 0.25, 8, 400, 600) == padded((100, 100, 140, 180), 0.25, 8, 400, 600)
+    assert context_box((560, 100, 600, 180), 0.25, 8, 400, 600) == (520, 80, 600, 200)  # 20 px more on the left
+    assert context_box((0, 0, 40, 80), 0.25, 8, 400, 600) == (0, 0, 80, 120)
+    assert context_box((10, 10, 590, 390), 0.25, 8, 400, 600) == (0, 0, 600, 400)  # no room: the frame
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        h, w = rng.integers(20, 300, 2)
+        x0, y0 = rng.integers(0, w - 1), rng.integers(0, h - 1)
+        box = (int(x0), int(y0), int(rng.integers(x0 + 1, w + 1)), int(rng.integers(y0 + 1, h + 1)))
+        got, cut = context_box(box, 0.25, 8, h, w), padded(box, 0.25, 8, h, w)
+        pad = max(int(np.ceil(0.25 * max(box[2] - box[0], box[3] - box[1]))), 8)
+        assert got[0] <= cut[0] and got[1] <= cut[1] and got[2] >= cut[2] and got[3] >= cut[3]
+        assert 0 <= got[0] and 0 <= got[1] and got[2] <= w and got[3] <= h
+        assert got[2] - got[0] == min(box[2] - box[0] + 2 * pad, w)
+        assert got[3] - got[1] == min(box[3] - box[1] + 2 * pad, h)
+
+
+def test_a_hole_at_the_frame_edge_beside_an_instance_is_filled_from_the_ground_it_stood_on():
+    """A person removed at the right edge of a photo, fog above snow, another person beside it in
+    the snow: with its context band cut by the edge, the fill's region held snow only under that
+    person (avoided), and the whole hole came back as fog (0 % of its lower part snow-coloured)."""
+    rng = np.random.default_rng(0)
+    h, w, horizon = 240, 320, 150
+    image = np.empty((h, w, 3), np.uint8)
+    fog = cv2.GaussianBlur(rng.normal(150, 25, (h, w)).astype(np.float32), (0, 0), 2)
+    image[:horizon] = np.clip(fog[:horizon, :, None] * [0.9, 1.0, 1.12], 0, 255)
+    image[horizon:] = np.clip(rng.normal(240, 4, (h - horizon, w, 1)), 0, 255)
+    hole, person = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    hole[40:220, 280:] = True
+    person[140:, 225:280] = True
+    image[person] = (30, 60, 200)
+    out = exemplar_fill(image, hole, avoid=person)
+    lower = hole & (np.arange(h) >= horizon)[:, None]
+    colours = out[lower].astype(float)
+    snowy = np.linalg.norm(colours - 240, axis=1) < np.linalg.norm(colours - (135, 150, 168), axis=1)
+    assert snowy.mean() > 0.4
+
+
 def test_the_device_path_matches_the_same_instance_pixels_as_hole():
     from interorder_rt.backends.device_memory import TensorArrays
 
@@ -186,6 +226,6 @@ def test_a_hole_in_more_parts_than_max_parts_is_one_region():
     hole[10:190:10, 10:290:40] = True  # 18 x 7 single pixels, far apart
     assert np.count_nonzero(hole) > MAX_PARTS
     x0, y0, x1, y1 = 10, 10, 251, 181
-    assert fill_regions(hole[y0:y1, x0:x1], (x0, y0), 0.25, 24, 200, 300) == [padded((x0, y0, x1, y1), 0.25, 24, 200, 300)]
+    assert fill_regions(hole[y0:y1, x0:x1], (x0, y0), 0.25, 24, 200, 300) == [context_box((x0, y0, x1, y1), 0.25, 24, 200, 300)]
     out = exemplar_fill(stripes(200, 300), hole)
     np.testing.assert_array_equal(out[~hole], stripes(200, 300)[~hole])

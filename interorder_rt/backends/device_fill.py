@@ -1,7 +1,7 @@
 """The exemplar fill of the device path: ``compose.exemplar.exemplar_fill`` on tensors.
 
 The same regions and patch sizes as the host fill: each part's region (``compose.exemplar.fill_regions``,
-worked out from the hole's box read on the host), else the hole's box padded by its context,
+worked out from the hole's box read on the host), else the hole's box with its context band,
 then the whole frame, with patches of 7, 5 and 3 pixels in turn, PatchMatch
 (``backends.device_kernels``) run on the region where it lies, and the filled hole pixels
 written back there. Only where no patch at all lies in the source does the region go to the
@@ -18,7 +18,7 @@ from interorder_rt.backends import device_kernels
 from interorder_rt.compose.boxes import Box, plane_box
 from interorder_rt.backends.device_memory import TensorArrays
 from interorder_rt.compose.exemplar import (
-    PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, fill_regions, matched_as_hole, padded, patch_reach, source_in,
+    PATCH_SIZES, TELEA_RADIUS, ExemplarOptions, context_box, fill_regions, matched_as_hole, patch_reach, source_in,
 )
 
 
@@ -39,7 +39,7 @@ def exemplar_fill_tensor(
     regions = fill_regions(parts, (x0, y0), options.context, options.min_context, h, w)
     if len(regions) > 1 and all(_fill_in(out, image, hole, box, source, avoid, options, shown) for box in regions):
         return out
-    whole = padded(tight, options.context, options.min_context, h, w)
+    whole = context_box(tight, options.context, options.min_context, h, w)
     for box in (whole, (0, 0, w, h)):
         if _fill_in(out, image, hole, box, source, avoid, options, shown):
             return out

@@ -56,13 +56,38 @@ def padded(box: tuple[int, int, int, int], context: float, min_context: int, hei
            width: int) -> tuple[int, int, int, int]:
     """``box`` padded by ``context`` x its longer side (at least ``min_context``), in a frame of that size."""
     x0, y0, x1, y1 = box
-    pad = max(int(np.ceil(context * max(x1 - x0, y1 - y0))), min_context)
+    pad = _pad(box, context, min_context)
     return max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, width), min(y1 + pad, height)
+
+
+def context_box(box: tuple[int, int, int, int], context: float, min_context: int, height: int,
+                width: int) -> tuple[int, int, int, int]:
+    """``box`` with the context band of :func:`padded`, where a band that the frame's edge cuts
+    off is added on the opposite side instead: a hole at the edge keeps as much context as one
+    inside. (A person removed at a photo's edge, another person beside it: with the clipped band
+    alone, the only background left to copy from was the sky above, and the snow it stood on
+    came back as sky.)"""
+    x0, y0, x1, y1 = box
+    pad = _pad(box, context, min_context)
+    (x0, x1), (y0, y1) = _band(x0, x1, pad, width), _band(y0, y1, pad, height)
+    return x0, y0, x1, y1
+
+
+def _pad(box: tuple[int, int, int, int], context: float, min_context: int) -> int:
+    x0, y0, x1, y1 = box
+    return max(int(np.ceil(context * max(x1 - x0, y1 - y0))), min_context)
+
+
+def _band(lo: int, hi: int, pad: int, size: int) -> tuple[int, int]:
+    """``[lo - pad, hi + pad)`` moved off the edges of ``[0, size)`` it crosses, then cut to it."""
+    start, stop = lo - pad, hi + pad
+    shift = max(-start, 0) - max(stop - size, 0)
+    return max(start + shift, 0), min(stop + shift, size)
 
 
 def fill_regions(hole: np.ndarray, at: tuple[int, int], context: float, min_context: int, height: int,
                  width: int) -> list[tuple[int, int, int, int]]:
-    """The regions to fill a hole in: its connected parts' boxes, each padded as :func:`padded`,
+    """The regions to fill a hole in: its connected parts' boxes, each with its :func:`context_box`,
     parts whose regions overlap taken together (their tight boxes' union padded again); one
     region when they all meet. ``hole`` is the hole's tight box, whose corner is ``at`` (x, y)
     in a ``height`` x ``width`` frame. Beyond ``MAX_PARTS`` parts, the one region of the whole hole."""
@@ -71,7 +96,7 @@ def fill_regions(hole: np.ndarray, at: tuple[int, int], context: float, min_cont
     tights = [(ax + x, ay + y, ax + x + w, ay + y + h) for x, y, w, h, _ in stats[1:count].tolist()]
     if len(tights) > MAX_PARTS:
         tights = [union_box(tights)]
-    regions = [padded(t, context, min_context, height, width) for t in tights]
+    regions = [context_box(t, context, min_context, height, width) for t in tights]
     merged = True
     while merged:
         merged = False
@@ -79,7 +104,7 @@ def fill_regions(hole: np.ndarray, at: tuple[int, int], context: float, min_cont
             if intersection(regions[i], regions[j]) is not None:
                 tights[i] = union_box([tights[i], tights.pop(j)])
                 regions.pop(j)
-                regions[i] = padded(tights[i], context, min_context, height, width)
+                regions[i] = context_box(tights[i], context, min_context, height, width)
                 merged = True
                 break
     return regions
@@ -124,7 +149,7 @@ def exemplar_fill(
     regions = fill_regions(hole[y0:y1, x0:x1], (x0, y0), options.context, options.min_context, h, w)
     if len(regions) > 1 and all(_fill_in(out, image, hole, box, source, avoid, options, shown) for box in regions):
         return out
-    whole = padded(tight, options.context, options.min_context, h, w)  # one region, or a part no patch fits
+    whole = context_box(tight, options.context, options.min_context, h, w)  # one region, or a part no patch fits
     for box in (whole, (0, 0, w, h)):
         if _fill_in(out, image, hole, box, source, avoid, options, shown):
             return out
