@@ -9,7 +9,9 @@ import numpy as np
 
 from interorder_rt.cli.main import main
 from interorder_rt.eval.pose_people import load_people
-from interorder_rt.eval.pose_real import significant_pieces, torn_share
+from interorder_rt.eval.pose_real import face_on_head, significant_pieces, torn_share
+from interorder_rt.pose import MeshWarp, SourcePerson
+from interorder_rt.pose.skeleton import body_scale
 from interorder_rt.keypoints import INDEX
 from interorder_rt.synth import render_person, sample_identity, sample_pose
 
@@ -30,6 +32,21 @@ def test_pieces_and_torn_share():
     mask[32:40, 32:40] = True  # a second piece
     assert significant_pieces(mask) == 2
     assert significant_pieces(np.zeros((4, 4), bool)) == 0 and torn_share(np.zeros((4, 4), bool)) == 0
+
+
+def test_the_face_on_the_head_is_where_the_target_face_is_covered():
+    rng = np.random.default_rng(3)
+    keypoints = sample_pose(rng, 200, 200)
+    rgb, mask = render_person(sample_identity(rng, 0), keypoints, 200, 200)
+    source = SourcePerson(rgb, mask, keypoints)
+    assert face_on_head(MeshWarp(), source, keypoints) == 1.0  # its own pose: the head on its face
+    face = [INDEX[n] for n in ("nose", "right_eye", "left_eye", "right_ear", "left_ear")]
+    away = keypoints.copy()
+    away[face] += (1.0 * body_scale(keypoints), 0.0)  # the face a body scale aside, the neck kept
+    assert face_on_head(MeshWarp(), source, away) == 0.0  # the head turns by the face's roll only
+    faceless = keypoints.copy()
+    faceless[face] = np.nan
+    assert face_on_head(MeshWarp(), source, faceless) is None
 
 
 def _coco_file(tmp_path, people: int = 3) -> str:
@@ -63,6 +80,8 @@ def test_eval_pose_runs_on_a_coco_file(tmp_path, capsys):
     scores = json.loads(out_json.read_text())
     assert len(scores) == 3 * 2 * 2 and all(s["pieces"] >= 1 for s in scores)
     assert all(s["head_pieces"] == 1 for s in scores if s["method"].startswith("new"))
+    assert all(0 <= s["face_on_head"] <= 1 for s in scores if s["method"].startswith("new"))
+    assert "face on head" in printed
     assert len(list(sheets.glob("*.png"))) == 3
 
 

@@ -4,7 +4,8 @@ Per transfer and method: the significant pieces of the moved mask (8-connected p
 ``PIECE_SHARE`` of it), the torn share (mask pixels outside its largest piece plus the holes it
 encloses, over its area) and the round trip (A into B's pose, the result back into A's own pose,
 mask-SSIM against the photo of A inside A's mask). For the mesh warp also the head's pieces (its
-layer rasterized alone, so an arm in front of the face does not count) and the source jumps
+layer rasterized alone, so an arm in front of the face does not count), the face on the head
+(share of the target's face keypoints that the moved head covers: ``face_on_head``) and the source jumps
 (share of moved pixels whose source position differs from a right or lower neighbour's in the
 same layer by more than ``JUMP`` pixels times the source-to-target scale ratio). A person whose
 own mask is in several significant pieces (cut by an occluder) is used as a target only: the
@@ -25,6 +26,7 @@ import numpy as np
 
 from interorder_rt.eval.image_metrics import mask_ssim
 from interorder_rt.eval.pose_people import RealPerson, load_people
+from interorder_rt.keypoints import INDEX
 from interorder_rt.pose.mesh_warp import MeshWarp, moved_copies
 from interorder_rt.pose.output import alpha_of
 from interorder_rt.pose.parts import HEAD
@@ -35,6 +37,8 @@ from interorder_rt.pose.warp import PartWarp
 
 PIECE_SHARE = 0.005
 JUMP = 2.0
+FACE_POINTS = [INDEX[name] for name in ("nose", "right_eye", "left_eye", "right_ear", "left_ear")]
+FACE_TOLERANCE = 0.05  # of the target's body scale: how far off the head a face keypoint may lie
 METHODS = {"old (PartWarp)": PartWarp, "new (MeshWarp)": MeshWarp}
 _TILE = 200  # contact sheet tile height, pixels
 _GREY = 128
@@ -49,6 +53,7 @@ class TransferScore:
     torn: float
     round_trip_ssim: float | None
     head_pieces: int | None = None
+    face_on_head: float | None = None
     jumps: float | None = None
     views: str = ""
 
@@ -92,8 +97,9 @@ def source_jumps(warp: MeshWarp, ratio: float) -> float:
     return float(jumped[inside].mean())
 
 
-def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int | None:
-    """Significant pieces of the head layer rasterized alone in the target pose; None without a head."""
+def moved_head(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The head layer rasterized alone in the target pose: (its mask on a canvas around it, the
+    canvas's corner (x, y) in the target frame); None without a head."""
     rig = warp.rig(source)
     head = rig.mesh.triangle_part == HEAD
     if not head.any():
@@ -105,7 +111,33 @@ def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int
     alone = rasterize(rig.textures, moved - corner, rig.mesh.vertices[rig.mesh.copy_vertex], tris,
                       np.full(len(tris), HEAD, np.int32), np.zeros(len(tris), np.float32), size[1], size[0],
                       rig.mesh.internal[head])
-    return significant_pieces(alone.alpha > 0)
+    return alone.alpha > 0, corner
+
+
+def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int | None:
+    """Significant pieces of the head layer rasterized alone in the target pose; None without a head."""
+    head = moved_head(warp, source, target)
+    return None if head is None else significant_pieces(head[0])
+
+
+def face_on_head(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> float | None:
+    """Share of the target's face keypoints (nose, eyes, ears) that the moved head covers, its
+    layer grown by ``FACE_TOLERANCE`` of the target's body scale: where the reference's face is,
+    the new head should be. None without a head or without face keypoints in the target."""
+    face = target[FACE_POINTS]
+    face = face[~np.isnan(face).any(axis=1)]
+    head = moved_head(warp, source, target)
+    if head is None or len(face) == 0:
+        return None
+    mask, corner = head
+    radius = max(int(round(FACE_TOLERANCE * body_scale(target))), 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    grown = cv2.dilate(np.pad(mask, radius).view(np.uint8), disc).astype(bool)
+    at = np.round(face - corner).astype(int) + radius
+    inside = (at >= 0).all(axis=1) & (at[:, 0] < grown.shape[1]) & (at[:, 1] < grown.shape[0])
+    covered = np.zeros(len(face), bool)
+    covered[inside] = grown[at[inside, 1], at[inside, 0]]
+    return float(covered.mean())
 
 
 def _crop_box(keypoints: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -181,6 +213,7 @@ def evaluate_pose(people: list[RealPerson], sheets: Path | None = None) -> list[
                     note = f" ({out.views.note})" if out.views.note else ""
                     score.views = f"{out.views.source}->{out.views.target}{note}"
                     score.head_pieces = head_pieces(warp, source, b.keypoints)
+                    score.face_on_head = face_on_head(warp, source, b.keypoints)
                 score.round_trip_ssim = _round_trip(type(warp)(), a, rgb, mask, b)
                 scores.append(score)
                 row.append(_label(_tile(_on_grey(rgb, mask, alpha_of(out)), box), f"{name.split()[0]} {score.pieces}p"))
@@ -192,20 +225,23 @@ def evaluate_pose(people: list[RealPerson], sheets: Path | None = None) -> list[
 
 
 def format_pose_table(scores: list[TransferScore]) -> str:
-    """One row per method: transfers, share in > 1 piece, mean torn share, heads whole, round trip."""
+    """One row per method: transfers, share in > 1 piece, mean torn share, heads whole, face on
+    head, source jumps, round trip."""
     lines = [f"{'method':16s} {'transfers':>9s} {'>1 piece':>9s} {'torn':>7s} {'heads whole':>12s} "
-             f"{'src jumps':>10s} {'round-trip mSSIM':>17s}"]
+             f"{'face on head':>13s} {'src jumps':>10s} {'round-trip mSSIM':>17s}"]
     for name in METHODS:
         rows = [s for s in scores if s.method == name]
         if not rows:
             continue
         split = np.mean([s.pieces > 1 for s in rows])
         heads = [s.head_pieces for s in rows if s.head_pieces is not None]
+        faces = [s.face_on_head for s in rows if s.face_on_head is not None]
         jumps = [s.jumps for s in rows if s.jumps is not None]
         trips = [s.round_trip_ssim for s in rows if s.round_trip_ssim is not None]
         lines.append(
             f"{name:16s} {len(rows):9d} {split:9.1%} {np.mean([s.torn for s in rows]):7.2%} "
             f"{(f'{sum(h == 1 for h in heads)}/{len(heads)}' if heads else 'n/a'):>12s} "
+            f"{(f'{np.mean(faces):.1%}' if faces else 'n/a'):>13s} "
             f"{(f'{np.mean(jumps):.2%}' if jumps else 'n/a'):>10s} {np.mean(trips) if trips else float('nan'):17.3f}"
         )
     return "\n".join(lines)
