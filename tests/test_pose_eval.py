@@ -9,8 +9,9 @@ import numpy as np
 
 from interorder_rt.cli.main import main
 from interorder_rt.eval.pose_people import load_people
-from interorder_rt.eval.pose_real import face_on_head, significant_pieces, torn_share
+from interorder_rt.eval.pose_real import face_on_head, moved_head, significant_pieces, torn_share
 from interorder_rt.pose import MeshWarp, SourcePerson
+from interorder_rt.pose.regions import FACE
 from interorder_rt.pose.skeleton import body_scale
 from interorder_rt.keypoints import INDEX
 from interorder_rt.synth import render_person, sample_identity, sample_pose
@@ -39,14 +40,17 @@ def test_the_face_on_the_head_is_where_the_target_face_is_covered():
     keypoints = sample_pose(rng, 200, 200)
     rgb, mask = render_person(sample_identity(rng, 0), keypoints, 200, 200)
     source = SourcePerson(rgb, mask, keypoints)
-    assert face_on_head(MeshWarp(), source, keypoints) == 1.0  # its own pose: the head on its face
-    face = [INDEX[n] for n in ("nose", "right_eye", "left_eye", "right_ear", "left_ear")]
+    def covered(target: np.ndarray) -> float | None:
+        return face_on_head(moved_head(MeshWarp(), source, target), target)
+
+    assert covered(keypoints) == 1.0  # its own pose: the head on its face
+    face = list(FACE)
     away = keypoints.copy()
     away[face] += (1.0 * body_scale(keypoints), 0.0)  # the face a body scale aside, the neck kept
-    assert face_on_head(MeshWarp(), source, away) == 0.0  # the head turns by the face's roll only
+    assert covered(away) == 0.0  # the head turns by the face's roll only
     faceless = keypoints.copy()
     faceless[face] = np.nan
-    assert face_on_head(MeshWarp(), source, faceless) is None
+    assert covered(faceless) is None
 
 
 def _coco_file(tmp_path, people: int = 3) -> str:

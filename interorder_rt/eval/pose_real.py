@@ -26,18 +26,17 @@ import numpy as np
 
 from interorder_rt.eval.image_metrics import mask_ssim
 from interorder_rt.eval.pose_people import RealPerson, load_people
-from interorder_rt.keypoints import INDEX
 from interorder_rt.pose.mesh_warp import MeshWarp, moved_copies
 from interorder_rt.pose.output import alpha_of
 from interorder_rt.pose.parts import HEAD
 from interorder_rt.pose.protocol import SourcePerson
 from interorder_rt.pose.raster import rasterize
+from interorder_rt.pose.regions import FACE
 from interorder_rt.pose.skeleton import body_scale
 from interorder_rt.pose.warp import PartWarp
 
 PIECE_SHARE = 0.005
 JUMP = 2.0
-FACE_POINTS = [INDEX[name] for name in ("nose", "right_eye", "left_eye", "right_ear", "left_ear")]
 FACE_TOLERANCE = 0.05  # of the target's body scale: how far off the head a face keypoint may lie
 METHODS = {"old (PartWarp)": PartWarp, "new (MeshWarp)": MeshWarp}
 _TILE = 200  # contact sheet tile height, pixels
@@ -120,13 +119,13 @@ def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int
     return None if head is None else significant_pieces(head[0])
 
 
-def face_on_head(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> float | None:
-    """Share of the target's face keypoints (nose, eyes, ears) that the moved head covers, its
-    layer grown by ``FACE_TOLERANCE`` of the target's body scale: where the reference's face is,
-    the new head should be. None without a head or without face keypoints in the target."""
-    face = target[FACE_POINTS]
+def face_on_head(head: tuple[np.ndarray, np.ndarray] | None, target: np.ndarray) -> float | None:
+    """Share of the target's face keypoints (nose, eyes, ears) that the moved ``head`` (as
+    :func:`moved_head` gives it) covers, its layer grown by ``FACE_TOLERANCE`` of the target's body
+    scale: where the reference's face is, the new head should be. None without a head or without
+    face keypoints in the target."""
+    face = target[list(FACE)]
     face = face[~np.isnan(face).any(axis=1)]
-    head = moved_head(warp, source, target)
     if head is None or len(face) == 0:
         return None
     mask, corner = head
@@ -212,8 +211,9 @@ def evaluate_pose(people: list[RealPerson], sheets: Path | None = None) -> list[
                     score.jumps = source_jumps(warp, body_scale(a.keypoints) / body_scale(b.keypoints))
                     note = f" ({out.views.note})" if out.views.note else ""
                     score.views = f"{out.views.source}->{out.views.target}{note}"
-                    score.head_pieces = head_pieces(warp, source, b.keypoints)
-                    score.face_on_head = face_on_head(warp, source, b.keypoints)
+                    head = moved_head(warp, source, b.keypoints)
+                    score.head_pieces = None if head is None else significant_pieces(head[0])
+                    score.face_on_head = face_on_head(head, b.keypoints)
                 score.round_trip_ssim = _round_trip(type(warp)(), a, rgb, mask, b)
                 scores.append(score)
                 row.append(_label(_tile(_on_grey(rgb, mask, alpha_of(out)), box), f"{name.split()[0]} {score.pieces}p"))
