@@ -362,6 +362,7 @@ def train(args: argparse.Namespace) -> int:
         trainer.run()
         if context.is_main:
             trainer.export(config["export"])
+        distributed.barrier(context)
         return 0
     finally:
         distributed.shutdown()
