@@ -33,17 +33,22 @@ INTERORDER_HD uint32_t hash32(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
   return h;
 }
 
-// Colour of block (x, y) of `fine`: the rounded mean of its non-hole pixels; hole if any pixel
-// is; source only if all its pixels are.
+// Colour of block (x, y) of `fine`: the rounded mean of its source pixels (of its non-hole ones
+// when it has none); hole if any pixel is; source when at least half its pixels are, so that a
+// strip of ground between avoided instances keeps whole patches on the coarse levels.
 INTERORDER_HD void downsample_pixel(const Level& fine, const Level& coarse, int x, int y) {
-  int sum[3] = {0, 0, 0}, known = 0, hole = 0, source = 1;
+  int sum[3] = {0, 0, 0}, from_source[3] = {0, 0, 0}, known = 0, sources = 0, inside = 0, hole = 0;
   for (int dy = 0; dy < 2; ++dy) {
     for (int dx = 0; dx < 2; ++dx) {
       const int fx = 2 * x + dx, fy = 2 * y + dy;
       if (fx >= fine.w || fy >= fine.h) continue;
       const int64_t i = static_cast<int64_t>(fy) * fine.w + fx;
+      ++inside;
       hole |= fine.hole[i];
-      source &= fine.source[i];
+      if (fine.source[i]) {
+        for (int c = 0; c < 3; ++c) from_source[c] += fine.rgb[3 * i + c];
+        ++sources;
+      }
       if (!fine.hole[i]) {
         for (int c = 0; c < 3; ++c) sum[c] += fine.rgb[3 * i + c];
         ++known;
@@ -51,9 +56,12 @@ INTERORDER_HD void downsample_pixel(const Level& fine, const Level& coarse, int 
     }
   }
   const int64_t o = static_cast<int64_t>(y) * coarse.w + x;
-  for (int c = 0; c < 3; ++c) coarse.rgb[3 * o + c] = known ? static_cast<uint8_t>((sum[c] + known / 2) / known) : 0;
+  for (int c = 0; c < 3; ++c) {
+    coarse.rgb[3 * o + c] = sources ? static_cast<uint8_t>((from_source[c] + sources / 2) / sources)
+                            : known ? static_cast<uint8_t>((sum[c] + known / 2) / known) : 0;
+  }
   coarse.hole[o] = static_cast<uint8_t>(hole);
-  coarse.source[o] = static_cast<uint8_t>(source & !hole);
+  coarse.source[o] = static_cast<uint8_t>(!hole && 2 * sources >= inside);
 }
 
 // Calls visit(i) on the linear index of each pixel of the patch at (x, y) inside the level, row by
