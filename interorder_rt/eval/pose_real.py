@@ -113,9 +113,8 @@ def moved_head(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> tupl
     return alone.alpha > 0, corner
 
 
-def head_pieces(warp: MeshWarp, source: SourcePerson, target: np.ndarray) -> int | None:
-    """Significant pieces of the head layer rasterized alone in the target pose; None without a head."""
-    head = moved_head(warp, source, target)
+def head_pieces(head: tuple[np.ndarray, np.ndarray] | None) -> int | None:
+    """Significant pieces of the moved ``head`` (as :func:`moved_head` gives it); None without a head."""
     return None if head is None else significant_pieces(head[0])
 
 
@@ -212,7 +211,7 @@ def evaluate_pose(people: list[RealPerson], sheets: Path | None = None) -> list[
                     note = f" ({out.views.note})" if out.views.note else ""
                     score.views = f"{out.views.source}->{out.views.target}{note}"
                     head = moved_head(warp, source, b.keypoints)
-                    score.head_pieces = None if head is None else significant_pieces(head[0])
+                    score.head_pieces = head_pieces(head)
                     score.face_on_head = face_on_head(head, b.keypoints)
                 score.round_trip_ssim = _round_trip(type(warp)(), a, rgb, mask, b)
                 scores.append(score)
